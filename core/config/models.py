@@ -1,0 +1,138 @@
+"""Pydantic models for configuration files (the only place pydantic meets config).
+
+``extra="forbid"`` everywhere, so a typo (``strem_url``) is an error that points at its line
+instead of a silently ignored key. Cross-field checks that need more than one model live in
+:mod:`core.config.checks` as small named functions.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
+Norm = Annotated[float, Field(ge=0.0, le=1.0)]
+Point = tuple[Norm, Norm]
+Analytic = Literal["plates", "vehicles", "persons", "intrusion", "line_crossing",
+                   "loitering", "crowd", "tamper"]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Location(Strict):
+    lon: float = Field(ge=-180, le=180)
+    lat: float = Field(ge=-90, le=90)
+    crs: Literal["WGS84", "GCJ02", "BD09", "CGCS2000"] = "WGS84"
+    address: str = ""
+
+
+class IngestOptions(Strict):
+    """How one camera is read. Camera files override the service defaults key by key."""
+
+    stall_after: float = Field(10.0, gt=0, description="seconds without a frame before 'stalled'")
+    backoff_base: float = Field(0.5, gt=0)
+    backoff_cap: float = Field(5.0, gt=0, description="longest wait between reconnects")
+    open_timeout: float = Field(5.0, gt=0)
+    read_timeout: float = Field(5.0, gt=0)
+    frozen_after: float = Field(10.0, gt=0, description="identical frames this long = frozen")
+    black_level: float = Field(16.0, ge=0, le=255, description="mean luma below = black")
+    blank_stddev: float = Field(3.0, ge=0, description="luma std-dev below = blank picture")
+    ring_seconds: float = Field(30.0, ge=0, description="encoded evidence packets kept")
+    realtime: bool = Field(True, description="files: pace at their own frame rate")
+    loop: bool = Field(True, description="files: start again at the end")
+    max_fps: float | None = Field(None, gt=0, description="decode at most this many frames/s")
+
+
+class Zone(Strict):
+    id: str
+    polygon: list[Point] = Field(min_length=3)
+    classes: list[str] = Field(default_factory=lambda: ["person"])
+    min_dwell: float = Field(0.0, ge=0, description="seconds inside before 'intrusion'")
+    loiter_after: float | None = Field(None, gt=0, description="seconds inside = loitering")
+    crowd_min: int | None = Field(None, ge=2, description="this many persons = crowding")
+    crowd_for: float = Field(5.0, ge=0)
+
+
+class Line(Strict):
+    id: str
+    a: Point
+    b: Point
+    direction: Literal["a_to_b", "b_to_a", "both"] = "both"
+    classes: list[str] = Field(default_factory=lambda: ["person", "car"])
+
+
+class ScheduleWindow(Strict):
+    days: list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]] = Field(
+        default_factory=lambda: ["mon", "tue", "wed", "thu", "fri", "sat", "sun"])
+    start: str = Field("00:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    end: str = Field("24:00", pattern=r"^(([01]\d|2[0-3]):[0-5]\d|24:00)$")
+
+
+class Camera(Strict):
+    id: str
+    name: str
+    group: str = "default"
+    url: str = Field(description="analytics (sub) stream: rtsp://, rtmp://, http(s)://, file path")
+    evidence_url: str | None = Field(None, description="main stream kept as encoded packets")
+    transport: Literal["tcp", "udp"] = "tcp"
+    username: str | None = None
+    password: str | None = None
+    location: Location | None = None
+    enabled: bool = True
+    analytics: list[Analytic] = Field(default_factory=list)
+    zones: list[Zone] = Field(default_factory=list)
+    lines: list[Line] = Field(default_factory=list)
+    schedule: list[ScheduleWindow] = Field(default_factory=list)
+    ingest: IngestOptions = IngestOptions()
+
+    @field_validator("id")
+    @classmethod
+    def _slug(cls, value: str) -> str:
+        if not SLUG.match(value):
+            raise ValueError("camera id must be a slug (letters, digits, '_', '-', '.'; "
+                             "at most 64) or a 20-digit GB/T 28181 device id")
+        return value
+
+    @model_validator(mode="after")
+    def _unique_shapes(self) -> Camera:
+        for kind, ids in (("zone", [z.id for z in self.zones]), ("line", [ln.id for ln in self.lines])):
+            dup = sorted({i for i in ids if ids.count(i) > 1})
+            if dup:
+                raise ValueError(f"duplicate {kind} id(s): {', '.join(dup)}")
+        return self
+
+
+class CameraFile(Strict):
+    cameras: list[Camera] = Field(default_factory=list)
+
+
+class ConsoleOptions(Strict):
+    bind: str = Field("127.0.0.1:8080", pattern=r"^[^:\s]+:\d{1,5}$")
+
+
+class ModelOptions(Strict):
+    dir: str = "models"
+
+
+class Defaults(Strict):
+    ingest: IngestOptions = IngestOptions()
+
+
+class Service(Strict):
+    bus: str = Field("local://", description="memory:// | local:// | redis://host:port/db")
+    store: str = Field("sqlite:///var/vigil.db", description="sqlite:///PATH | postgresql://...")
+    console: ConsoleOptions = ConsoleOptions()
+    models: ModelOptions = ModelOptions()
+    workers: int = Field(0, ge=0, description="ingest worker processes; 0 = one per core")
+    defaults: Defaults = Defaults()
+
+    @field_validator("bus")
+    @classmethod
+    def _bus_scheme(cls, value: str) -> str:
+        if not value.startswith(("memory://", "local://", "redis://", "rediss://")):
+            raise ValueError("bus must start with memory://, local://, redis:// or rediss://")
+        return value

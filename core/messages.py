@@ -1,0 +1,185 @@
+"""The closed set of messages that stages exchange (architecture.md, rule 1).
+
+Every message is a frozen, slotted dataclass. ``Frame`` carries pixels and never leaves the
+process that decoded it; every other message is small and crosses processes through
+:mod:`core.codec`. Times are POSIX seconds (float, UTC) taken from the event, never "now".
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+Box = tuple[float, float, float, float]
+"""Pixel box ``(x1, y1, x2, y2)`` in the frame it was found in."""
+
+
+class CameraState(enum.StrEnum):
+    """Camera worker lifecycle (architecture.md, rule 8)."""
+
+    CONNECTING = "connecting"
+    STREAMING = "streaming"
+    STALLED = "stalled"
+    BACKOFF = "backoff"
+    STOPPED = "stopped"
+    DISABLED = "disabled"
+
+
+class CameraHealth(enum.StrEnum):
+    """Picture health while streaming; independent of the connection state."""
+
+    OK = "ok"
+    FROZEN = "frozen"
+    BLACK = "black"
+    BLANK = "blank"
+    DEGRADED = "degraded"
+    UNKNOWN = "unknown"
+
+
+class AlertState(enum.StrEnum):
+    """Alert workflow: 预警 → 签收 → 处置 → 反馈 → closed (integration.md §5)."""
+
+    NEW = "new"
+    SIGNED = "signed"
+    DISPOSING = "disposing"
+    FEEDBACK = "feedback"
+    CLOSED = "closed"
+    DISMISSED = "dismissed"
+    ESCALATED = "escalated"
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """One decoded picture. In-process only: the codec refuses it."""
+
+    camera_id: str
+    seq: int
+    captured_at: float
+    image: npt.NDArray[np.uint8] = field(repr=False, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Detection:
+    label: str
+    score: float
+    box: Box
+
+
+@dataclass(frozen=True, slots=True)
+class Track:
+    track_id: int
+    camera_id: str
+    label: str
+    box: Box
+    first_seen: float
+    last_seen: float
+
+
+@dataclass(frozen=True, slots=True)
+class PlateRead:
+    track_id: int
+    text: str
+    confidence: float
+    char_confidences: tuple[float, ...]
+    color: str
+    frame_seq: int
+    box: Box
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """References to evidence kept elsewhere (never the bytes themselves).
+
+    ``clip_from``/``clip_to`` are event times the ingest packet ring can cut a clip between.
+    """
+
+    snapshot: str | None = None
+    plate_crop: str | None = None
+    clip_from: float | None = None
+    clip_to: float | None = None
+    frame_seq: int | None = None
+    box: Box | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Sighting:
+    """One vehicle pass with its voted plate. ``final`` is False for the early emission."""
+
+    sighting_id: str
+    camera_id: str
+    plate: str
+    plate_raw: str
+    plate_type: str
+    color: str
+    confidence: float
+    first_seen: float
+    last_seen: float
+    evidence: Evidence = Evidence()
+    final: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class SceneEvent:
+    """Something happened in a scene: ``kind`` is intrusion, line_cross, loitering, crowd, tamper."""
+
+    event_id: str
+    camera_id: str
+    kind: str
+    zone: str | None
+    track_ids: tuple[int, ...]
+    at: float
+    evidence: Evidence = Evidence()
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CameraStatus:
+    """Published on every change of a camera's state or health."""
+
+    camera_id: str
+    state: CameraState
+    since: float
+    detail: str = ""
+    fps: float = 0.0
+    health: CameraHealth = CameraHealth.UNKNOWN
+    last_frame_at: float | None = None
+    reconnects: int = 0
+    drops: int = 0
+    decode_ms: float = 0.0
+
+
+Observation = Sighting | SceneEvent | CameraStatus
+"""What the rule engine evaluates."""
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    """A raised alert. It is persisted before anyone is told about it."""
+
+    alert_id: str
+    rule_id: str
+    level: int
+    category: str
+    observation: Observation
+    raised_at: float
+    state: AlertState = AlertState.NEW
+    summary_zh: str = ""
+    summary_en: str = ""
+    subject: str = ""
+
+
+WIRE_TYPES: dict[str, type[Detection | Track | PlateRead | Sighting | SceneEvent | CameraStatus | Alert]] = {
+    "detection": Detection,
+    "track": Track,
+    "plate_read": PlateRead,
+    "sighting": Sighting,
+    "event": SceneEvent,
+    "camera_status": CameraStatus,
+    "alert": Alert,
+}
+"""Messages that may cross a process, by their wire name. ``Frame`` is deliberately absent."""
+
+WireMessage = Detection | Track | PlateRead | Sighting | SceneEvent | CameraStatus | Alert

@@ -1,0 +1,78 @@
+"""The one backoff/retry helper (exponential with full jitter, capped).
+
+Used for RTSP reconnects, Redis, the database and dispatch, so every retry loop in Vigil
+behaves the same and is tuned in one place. Full jitter (delay drawn uniformly from
+``[0, min(cap, base * 2**attempt)]``) spreads reconnect storms when a whole NVR comes back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from core.errors import RetryableError
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Backoff:
+    """Delay policy. ``attempt`` counts failures so far, starting at 0."""
+
+    base: float = 0.5
+    cap: float = 5.0
+    jitter: bool = True
+
+    def ceiling(self, attempt: int) -> float:
+        return min(self.cap, self.base * (2 ** min(attempt, 30)))
+
+    def delay(self, attempt: int, rng: random.Random | None = None) -> float:
+        top = self.ceiling(attempt)
+        if not self.jitter:
+            return top
+        return (rng or random).uniform(0.0, top)
+
+
+def retry(
+    fn: Callable[[], T],
+    backoff: Backoff,
+    attempts: int,
+    sleep: Callable[[float], None] = time.sleep,
+) -> T:
+    """Call ``fn`` until it succeeds, retrying :class:`RetryableError` up to ``attempts`` times."""
+    for attempt in range(attempts):
+        try:
+            return fn()
+        except RetryableError as exc:
+            if attempt == attempts - 1:
+                raise
+            wait = backoff.delay(attempt)
+            log.warning("retryable failure (%s); attempt %d/%d, next in %.2fs",
+                        exc, attempt + 1, attempts, wait)
+            sleep(wait)
+    raise ValueError("attempts must be >= 1")
+
+
+async def aretry(
+    fn: Callable[[], Awaitable[T]],
+    backoff: Backoff,
+    attempts: int,
+) -> T:
+    """Async twin of :func:`retry`."""
+    for attempt in range(attempts):
+        try:
+            return await fn()
+        except RetryableError as exc:
+            if attempt == attempts - 1:
+                raise
+            wait = backoff.delay(attempt)
+            log.warning("retryable failure (%s); attempt %d/%d, next in %.2fs",
+                        exc, attempt + 1, attempts, wait)
+            await asyncio.sleep(wait)
+    raise ValueError("attempts must be >= 1")
