@@ -7,7 +7,6 @@ rather than deep inside a stage.
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 
 import pydantic
@@ -18,9 +17,14 @@ from core.messages import WIRE_TYPES, Frame, WireMessage
 _NAMES: dict[type[Any], str] = {cls: name for name, cls in WIRE_TYPES.items()}
 
 
-@cache
-def _adapter(cls: type[Any]) -> pydantic.TypeAdapter[Any]:
-    return pydantic.TypeAdapter(cls)
+_ADAPTERS: dict[Any, pydantic.TypeAdapter[Any]] = {}
+
+
+def _adapter(cls: Any) -> pydantic.TypeAdapter[Any]:
+    adapter = _ADAPTERS.get(cls)
+    if adapter is None:
+        adapter = _ADAPTERS[cls] = pydantic.TypeAdapter(cls)
+    return adapter
 
 
 def wire_name(message: WireMessage) -> str:

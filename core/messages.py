@@ -123,7 +123,10 @@ class Sighting:
 
 @dataclass(frozen=True, slots=True)
 class SceneEvent:
-    """Something happened in a scene: ``kind`` is intrusion, line_cross, loitering, crowd, tamper."""
+    """Something happened in a scene.
+
+    ``kind``: intrusion, line_cross, loitering, crowd, tamper.
+    """
 
     event_id: str
     camera_id: str
@@ -171,7 +174,9 @@ class Alert:
     subject: str = ""
 
 
-WIRE_TYPES: dict[str, type[Detection | Track | PlateRead | Sighting | SceneEvent | CameraStatus | Alert]] = {
+WireMessage = Detection | Track | PlateRead | Sighting | SceneEvent | CameraStatus | Alert
+
+WIRE_TYPES: dict[str, type[WireMessage]] = {
     "detection": Detection,
     "track": Track,
     "plate_read": PlateRead,
@@ -181,5 +186,3 @@ WIRE_TYPES: dict[str, type[Detection | Track | PlateRead | Sighting | SceneEvent
     "alert": Alert,
 }
 """Messages that may cross a process, by their wire name. ``Frame`` is deliberately absent."""
-
-WireMessage = Detection | Track | PlateRead | Sighting | SceneEvent | CameraStatus | Alert

@@ -19,6 +19,7 @@ from core.errors import RetryableError
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
+_RNG = random.Random()
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,13 +31,13 @@ class Backoff:
     jitter: bool = True
 
     def ceiling(self, attempt: int) -> float:
-        return min(self.cap, self.base * (2 ** min(attempt, 30)))
+        return min(self.cap, self.base * (2.0 ** min(attempt, 30)))
 
     def delay(self, attempt: int, rng: random.Random | None = None) -> float:
         top = self.ceiling(attempt)
         if not self.jitter:
             return top
-        return (rng or random).uniform(0.0, top)
+        return (rng or _RNG).uniform(0.0, top)
 
 
 def retry(

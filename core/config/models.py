@@ -65,9 +65,12 @@ class Line(Strict):
     classes: list[str] = Field(default_factory=lambda: ["person", "car"])
 
 
+Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+ALL_DAYS: list[Day] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+
 class ScheduleWindow(Strict):
-    days: list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]] = Field(
-        default_factory=lambda: ["mon", "tue", "wed", "thu", "fri", "sat", "sun"])
+    days: list[Day] = Field(default_factory=lambda: list(ALL_DAYS))
     start: str = Field("00:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
     end: str = Field("24:00", pattern=r"^(([01]\d|2[0-3]):[0-5]\d|24:00)$")
 
@@ -99,7 +102,8 @@ class Camera(Strict):
 
     @model_validator(mode="after")
     def _unique_shapes(self) -> Camera:
-        for kind, ids in (("zone", [z.id for z in self.zones]), ("line", [ln.id for ln in self.lines])):
+        shapes = (("zone", [z.id for z in self.zones]), ("line", [ln.id for ln in self.lines]))
+        for kind, ids in shapes:
             dup = sorted({i for i in ids if ids.count(i) > 1})
             if dup:
                 raise ValueError(f"duplicate {kind} id(s): {', '.join(dup)}")

@@ -1,0 +1,1 @@
+"""The people's side: REST + WebSocket API and the monitoring web page."""

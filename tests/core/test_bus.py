@@ -1,0 +1,165 @@
+"""One contract, three backends: memory, local (Unix socket hub) and the real Redis."""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import uuid
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import pytest
+
+from core.bus import Bus, LocalBus, LocalHub, MemoryBus, open_bus
+from core.bus.redis_bus import RedisBus
+from core.messages import CameraState, CameraStatus
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+def status(n: int) -> CameraStatus:
+    return CameraStatus(f"cam-{n}", CameraState.STREAMING, since=float(n))
+
+
+@pytest.fixture(params=["memory", "local", "redis"])
+async def backend(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[Callable[[], asyncio.Future[Bus]]]:
+    """A factory of clients that all talk to one bus (one per "process")."""
+    hub: LocalHub | None = None
+    clients: list[Bus] = []
+    shared = MemoryBus()
+    prefix = f"vigiltest:{uuid.uuid4().hex}:"
+    if request.param == "local":
+        hub = LocalHub(tmp_path / "bus.sock")
+        await hub.start()
+
+    async def make() -> Bus:
+        client: Bus
+        if request.param == "memory":
+            client = shared
+        elif request.param == "local":
+            assert hub is not None
+            client = await LocalBus(hub.path).connect()
+        else:
+            client = RedisBus(REDIS_URL, maxlen=1000, prefix=prefix)
+        clients.append(client)
+        return client
+
+    yield make  # type: ignore[misc]
+    for client in clients:
+        await client.close()
+    if hub is not None:
+        await hub.stop()
+
+
+async def test_every_group_sees_every_entry_once(backend: Callable[[], asyncio.Future[Bus]]) -> None:
+    bus = await backend()
+    for n in range(5):
+        await bus.publish("t", status(n))
+    for group in ("rules", "console"):
+        got = await bus.read("t", group, "c1", count=10, block=0.1)
+        assert [d.message for d in got] == [status(n) for n in range(5)]
+        assert await bus.ack("t", group, [d.id for d in got]) == 5
+        assert await bus.read("t", group, "c1", count=10, block=0.1) == []
+
+
+async def test_consumers_in_a_group_share_the_work(backend: Callable[[], asyncio.Future[Bus]]) -> None:
+    bus = await backend()
+    for n in range(6):
+        await bus.publish("t", status(n))
+    first = await bus.read("t", "g", "a", count=3, block=0.1)
+    second = await bus.read("t", "g", "b", count=10, block=0.1)
+    assert {d.message.camera_id for d in first + second} == {f"cam-{n}" for n in range(6)}  # type: ignore[union-attr]
+    assert len(first) == 3 and len(second) == 3
+
+
+async def test_blocking_read_wakes_on_publish(backend: Callable[[], asyncio.Future[Bus]]) -> None:
+    reader, writer = await backend(), await backend()
+    await reader.read("t", "g", "a", block=0.05)  # creates the group
+    waiting = asyncio.create_task(reader.read("t", "g", "a", block=5.0))
+    await asyncio.sleep(0.2)
+    await writer.publish("t", status(1))
+    got = await asyncio.wait_for(waiting, 2.0)
+    assert [d.message for d in got] == [status(1)]
+
+
+async def test_unacked_entries_of_a_dead_consumer_are_reclaimed(
+    backend: Callable[[], asyncio.Future[Bus]],
+) -> None:
+    producer, doomed, survivor = await backend(), await backend(), await backend()
+    for n in range(3):
+        await producer.publish("t", status(n))
+    taken = await doomed.read("t", "g", "doomed", count=3, block=0.1)
+    await doomed.ack("t", "g", [taken[0].id])  # one done, two in flight when it "dies"
+    await asyncio.sleep(0.15)
+    got = await survivor.reclaim("t", "g", "survivor", min_idle=0.1)
+    assert [d.message for d in got] == [status(1), status(2)]
+    assert await survivor.ack("t", "g", [d.id for d in got]) == 2
+    assert await survivor.reclaim("t", "g", "survivor", min_idle=0.0) == []
+
+
+async def test_local_hub_releases_a_disconnected_consumers_entries(tmp_path: Path) -> None:
+    hub = LocalHub(tmp_path / "bus.sock")
+    await hub.start()
+    try:
+        doomed, survivor = await LocalBus(hub.path).connect(), await LocalBus(hub.path).connect()
+        await survivor.publish("t", status(1))
+        assert len(await doomed.read("t", "g", "doomed", block=0.1)) == 1
+        await doomed.close()  # the worker process died
+        await asyncio.sleep(0.1)
+        got = await survivor.read("t", "g", "survivor", block=1.0)
+        assert [(d.message, d.deliveries) for d in got] == [(status(1), 2)]
+    finally:
+        await hub.stop()
+
+
+async def test_memory_topic_is_bounded_and_counts_drops() -> None:
+    bus = MemoryBus()
+    bus.log._maxlen = 3
+    for n in range(5):
+        await bus.publish("t", status(n))
+    assert await bus.dropped("t") == 2
+    got = await bus.read("t", "g", "c", count=10, block=0)
+    assert [d.message for d in got] == [status(2), status(3), status(4)]
+
+
+async def test_redis_consumer_restarting_with_its_name_gets_its_pending_first() -> None:
+    prefix = f"vigiltest:{uuid.uuid4().hex}:"
+    first = RedisBus(REDIS_URL, prefix=prefix)
+    await first.publish("t", status(1))
+    assert len(await first.read("t", "g", "worker-1", block=0.1)) == 1
+    await first.close()
+    again = RedisBus(REDIS_URL, prefix=prefix)
+    try:
+        got = await again.read("t", "g", "worker-1", block=0.1)
+        assert [d.message for d in got] == [status(1)]
+    finally:
+        await again.close()
+
+
+def _publish_from_child(path: str, count: int) -> None:
+    async def main() -> None:
+        bus = await open_bus(f"local://{path}")
+        for n in range(count):
+            await bus.publish("t", status(n))
+        await bus.close()
+
+    asyncio.run(main())
+
+
+async def test_local_bus_carries_messages_across_processes(tmp_path: Path) -> None:
+    hub = LocalHub(tmp_path / "bus.sock")
+    await hub.start()
+    try:
+        child = multiprocessing.get_context("spawn").Process(
+            target=_publish_from_child, args=(str(hub.path), 50))
+        child.start()
+        await asyncio.to_thread(child.join, 30)
+        assert child.exitcode == 0
+        bus = await open_bus(f"local://{hub.path}")
+        got = await bus.read("t", "g", "parent", count=100, block=1.0)
+        assert [d.message for d in got] == [status(n) for n in range(50)]
+        await bus.close()
+    finally:
+        await hub.stop()

@@ -1,0 +1,1 @@
+"""Command line and process wiring: the only package that imports every stage."""

@@ -1,0 +1,118 @@
+"""``vigil run``: one node on the embedded defaults.
+
+Order matters: the bus comes up before anything publishes, the console before cameras so
+their first statuses are seen, and shutdown runs in reverse. Everything runs in this event
+loop except camera decoding, which lives in worker processes (pixels never cross them).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import uvicorn
+
+from console.app import create_app
+from console.auth import BOOTSTRAP_ENV, TokenBook
+from console.registry import CameraRegistry
+from core.bus import Bus, LocalHub, local_socket_path, open_bus
+from core.config import CameraDiff, ConfigWatcher, LoadedConfig, load_config
+from core.config.models import Camera
+from ingest.node import IngestNode
+from vigil.demo import ensure_demo_video
+from vigil.statuses import StatusPublisher
+
+log = logging.getLogger(__name__)
+DEMO_DIR = Path("var/demo")
+
+
+@dataclass
+class Node:
+    """Everything a running node owns, so shutdown can release it in reverse order."""
+
+    hub: LocalHub | None
+    bus: Bus
+    publisher: StatusPublisher
+    ingest: IngestNode
+    watcher: ConfigWatcher
+
+
+def parse_bind(bind: str) -> tuple[str, int]:
+    host, _, port = bind.rpartition(":")
+    return host or "127.0.0.1", int(port)
+
+
+def prepare_demo(cameras: tuple[Camera, ...] | list[Camera]) -> None:
+    """Generate the demo clip for any camera that points into ``var/demo/`` and lacks it."""
+    for camera in cameras:
+        path = Path(camera.url)
+        if path.suffix == ".mp4" and path.parent == DEMO_DIR and not path.exists():
+            ensure_demo_video(path)
+
+
+async def start_bus(url: str) -> tuple[LocalHub | None, Bus]:
+    hub = None
+    if url.startswith("local://"):
+        hub = LocalHub(local_socket_path(url))
+        await hub.start()
+    return hub, await open_bus(url)
+
+
+def _on_change(ingest: IngestNode, registry: CameraRegistry) -> object:
+    def apply(config: LoadedConfig, diff: CameraDiff) -> None:
+        log.info("config reloaded: %d added, %d removed, %d changed",
+                 len(diff.added), len(diff.removed), len(diff.changed))
+        prepare_demo(config.cameras)
+        registry.set_cameras(config.cameras)
+        ingest.apply(config.cameras)
+
+    return apply
+
+
+def _on_error(problems: list[str]) -> None:
+    log.error("config change rejected, the running config stays:\n%s", "\n".join(problems))
+
+
+async def start_node(config_dir: Path, loaded: LoadedConfig, registry: CameraRegistry) -> Node:
+    service = loaded.service
+    hub, bus = await start_bus(service.bus)
+    publisher = StatusPublisher(bus, asyncio.get_running_loop())
+    publisher.start()
+    ingest = IngestNode(publisher.submit, workers=service.workers or (os.cpu_count() or 1))
+    prepare_demo(loaded.cameras)
+    ingest.apply(loaded.cameras)
+    watcher = ConfigWatcher(config_dir, on_change=_on_change(ingest, registry),  # type: ignore[arg-type]
+                            on_error=_on_error, initial=loaded)
+    watcher.start()
+    return Node(hub, bus, publisher, ingest, watcher)
+
+
+async def stop_node(node: Node) -> None:
+    node.watcher.stop()
+    await asyncio.to_thread(node.ingest.stop)
+    await node.publisher.stop()
+    await node.bus.close()
+    if node.hub is not None:
+        await node.hub.stop()
+
+
+async def run_node(config_dir: Path, bind: str | None) -> int:
+    loaded = load_config(config_dir)
+    registry = CameraRegistry(loaded.cameras)
+    tokens, token, generated = TokenBook.from_env()
+    node = await start_node(config_dir, loaded, registry)
+    host, port = parse_bind(bind or loaded.service.console.bind)
+    app = create_app(registry, tokens, node.bus)
+    if generated:
+        log.warning("API token for this run (set %s to choose one): %s", BOOTSTRAP_ENV, token)
+    log.info("console on http://%s:%d  (%d cameras, bus %s)",
+             host, port, len(loaded.cameras), loaded.service.bus.split("://")[0])
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
+    try:
+        await server.serve()
+    finally:
+        await stop_node(node)
+    return 0
