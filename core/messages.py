@@ -172,9 +172,37 @@ class Alert:
     summary_zh: str = ""
     summary_en: str = ""
     subject: str = ""
+    camera_id: str = ""
+    camera_name: str = ""
+    address: str = ""
+    lon: float | None = None
+    lat: float | None = None
+    crs: str = "WGS84"
+    watchlist_entry_id: str | None = None
+    review_only: bool = False
+    """True for alerts a person must confirm first (cloned plates): never auto-dispatched."""
 
 
-WireMessage = Detection | Track | PlateRead | Sighting | SceneEvent | CameraStatus | Alert
+@dataclass(frozen=True, slots=True)
+class AlertTransition:
+    """One step in an alert's timeline: a state change, an escalation or a dispatch update.
+
+    ``kind`` is ``transition`` (state changed), ``escalation`` (an SLA deadline passed;
+    ``to_state`` is the unchanged current state) or ``dispatch`` (a 110 status callback).
+    """
+
+    alert_id: str
+    kind: str
+    from_state: AlertState
+    to_state: AlertState
+    by: str
+    at: float
+    note: str = ""
+
+
+WireMessage = (
+    Detection | Track | PlateRead | Sighting | SceneEvent | CameraStatus | Alert | AlertTransition
+)
 
 WIRE_TYPES: dict[str, type[WireMessage]] = {
     "detection": Detection,
@@ -184,5 +212,6 @@ WIRE_TYPES: dict[str, type[WireMessage]] = {
     "event": SceneEvent,
     "camera_status": CameraStatus,
     "alert": Alert,
+    "alert_transition": AlertTransition,
 }
 """Messages that may cross a process, by their wire name. ``Frame`` is deliberately absent."""
