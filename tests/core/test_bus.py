@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
@@ -15,6 +15,7 @@ from core.bus.redis_bus import RedisBus
 from core.messages import CameraState, CameraStatus
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
+Factory = Callable[[], Awaitable[Bus]]
 
 
 def status(n: int) -> CameraStatus:
@@ -24,7 +25,7 @@ def status(n: int) -> CameraStatus:
 @pytest.fixture(params=["memory", "local", "redis"])
 async def backend(
     request: pytest.FixtureRequest, tmp_path: Path
-) -> AsyncIterator[Callable[[], asyncio.Future[Bus]]]:
+) -> AsyncIterator[Factory]:
     """A factory of clients that all talk to one bus (one per "process")."""
     hub: LocalHub | None = None
     clients: list[Bus] = []
@@ -46,14 +47,14 @@ async def backend(
         clients.append(client)
         return client
 
-    yield make  # type: ignore[misc]
+    yield make
     for client in clients:
         await client.close()
     if hub is not None:
         await hub.stop()
 
 
-async def test_every_group_sees_every_entry_once(backend: Callable[[], asyncio.Future[Bus]]) -> None:
+async def test_every_group_sees_every_entry_once(backend: Factory) -> None:
     bus = await backend()
     for n in range(5):
         await bus.publish("t", status(n))
@@ -64,7 +65,7 @@ async def test_every_group_sees_every_entry_once(backend: Callable[[], asyncio.F
         assert await bus.read("t", group, "c1", count=10, block=0.1) == []
 
 
-async def test_consumers_in_a_group_share_the_work(backend: Callable[[], asyncio.Future[Bus]]) -> None:
+async def test_consumers_in_a_group_share_the_work(backend: Factory) -> None:
     bus = await backend()
     for n in range(6):
         await bus.publish("t", status(n))
@@ -74,7 +75,7 @@ async def test_consumers_in_a_group_share_the_work(backend: Callable[[], asyncio
     assert len(first) == 3 and len(second) == 3
 
 
-async def test_blocking_read_wakes_on_publish(backend: Callable[[], asyncio.Future[Bus]]) -> None:
+async def test_blocking_read_wakes_on_publish(backend: Factory) -> None:
     reader, writer = await backend(), await backend()
     await reader.read("t", "g", "a", block=0.05)  # creates the group
     waiting = asyncio.create_task(reader.read("t", "g", "a", block=5.0))
@@ -85,7 +86,7 @@ async def test_blocking_read_wakes_on_publish(backend: Callable[[], asyncio.Futu
 
 
 async def test_unacked_entries_of_a_dead_consumer_are_reclaimed(
-    backend: Callable[[], asyncio.Future[Bus]],
+    backend: Factory,
 ) -> None:
     producer, doomed, survivor = await backend(), await backend(), await backend()
     for n in range(3):

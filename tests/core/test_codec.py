@@ -21,7 +21,7 @@ FLOATS = st.floats(allow_nan=False, allow_infinity=False, width=64)
 TEXT = st.text(max_size=12)
 
 
-def strategy_for(tp: Any) -> st.SearchStrategy[Any]:
+def strategy_for(tp: Any) -> st.SearchStrategy[Any]:  # noqa: PLR0911 - one return per type kind
     """Values for a message field type; floats are finite because JSON has no NaN."""
     origin = typing.get_origin(tp)
     args = typing.get_args(tp)
