@@ -136,6 +136,10 @@ class SceneEvent:
     at: float
     evidence: Evidence = Evidence()
     detail: str = ""
+    label: str = ""
+    """Object class that caused the event (person, car ...); empty for tamper."""
+    direction: str = ""
+    """Line crossings: a_to_b or b_to_a; empty otherwise."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,1 @@
+"""Sightings and scene events become alerts: watchlists, matching, rules, lifecycle, dispatch."""
