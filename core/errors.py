@@ -55,3 +55,16 @@ class TransitionError(FatalError):
 
 class ModelError(FatalError):
     """A model file is missing or unusable; the message names the file and the fix."""
+
+
+class RequestError(FatalError):
+    """A request (from the console or an import) is invalid; ``problems`` are
+    ``(field, why)`` pairs the API returns as a 422 with field paths."""
+
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        self.problems = list(problems)
+        super().__init__("; ".join(f"{f}: {why}" for f, why in self.problems) or "invalid request")
+
+
+class AuthenticationError(FatalError):
+    """A signature or credential did not verify (HTTP 401)."""
