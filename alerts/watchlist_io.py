@@ -131,7 +131,7 @@ class _Cells:
         return self.cells.get(name, "").strip()
 
 
-def _request(cells: Mapping[str, str], source_name: str,
+def request_from_cells(cells: Mapping[str, str], source_name: str,
              tz: dt.tzinfo) -> tuple[DeployRequest | None, list[tuple[str, str]]]:
     """The deploy request one row describes, or every ``(field, why)`` wrong with it."""
     row = _Cells(cells)
@@ -159,7 +159,7 @@ def _entries(rows: Iterable[tuple[Mapping[str, str], LineOf]], source_name: str,
     entries: list[WatchlistEntry] = []
     first_line: dict[str, int | None] = {}
     for cells, line_of in rows:
-        request, found = _request(cells, source_name, tz)
+        request, found = request_from_cells(cells, source_name, tz)
         problems += [Problem(source_name, line_of(f), (f,), why) for f, why in found]
         if request is None or found:
             continue
