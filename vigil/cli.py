@@ -6,9 +6,10 @@ import argparse
 import asyncio
 import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
-from core.errors import ConfigError
+from core.errors import ConfigError, FatalError
 
 DEFAULT_CONFIG = Path("configs")
 
@@ -25,7 +26,46 @@ def _parser() -> argparse.ArgumentParser:
 
     check = sub.add_parser("validate-config", help="check a config folder; file:line per problem")
     check.add_argument("dir", nargs="?", type=Path, default=DEFAULT_CONFIG)
+
+    plates = sub.add_parser("plates", help="read licence plates in images; measure accuracy")
+    plates_sub = plates.add_subparsers(dest="plates_command", required=True)
+    read = plates_sub.add_parser("read", help="one JSON line per image")
+    read.add_argument("--json", action="store_true", help="JSON lines (the default output)")
+    read.add_argument("--models", type=Path, default=None, help="model directory")
+    read.add_argument("paths", nargs="+", type=Path, help="images or folders")
+    ev = plates_sub.add_parser("eval", help="accuracy against a labels CSV")
+    ev.add_argument("--labels", type=Path, required=True)
+    ev.add_argument("--root", type=Path, required=True)
+    ev.add_argument("--models", type=Path, default=None, help="model directory")
+
+    models = sub.add_parser("models", help="install and verify model files")
+    models_sub = models.add_subparsers(dest="models_command", required=True)
+    install = models_sub.add_parser("install", help="copy the model pack and verify sha256")
+    install.add_argument("--from", dest="src", type=Path, default=None,
+                         help="pack folder (default: $VIGIL_MODEL_PACK or ../shared/models)")
+    install.add_argument("--to", dest="dest", type=Path, default=None,
+                         help="model directory (default: models/ or $VIGIL_MODEL_DIR)")
     return parser
+
+
+def _plates(args: argparse.Namespace) -> int:
+    from analytics.plates_cli import plates_eval, plates_read
+
+    if args.plates_command == "read":
+        return plates_read(args.paths, True, sys.stdout, args.models)
+    try:
+        plates_eval(args.labels, args.root, sys.stdout, args.models)
+    except (FileNotFoundError, FatalError) as exc:
+        print(f"vigil: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _models(args: argparse.Namespace) -> int:
+    from analytics.modelpack import default_model_dir
+    from analytics.plates_cli import models_install
+
+    return models_install(args.src, args.dest or default_model_dir(), sys.stdout)
 
 
 def _validate(directory: Path) -> int:
@@ -41,26 +81,34 @@ def _validate(directory: Path) -> int:
     return 0
 
 
+def _run(args: argparse.Namespace) -> int:
+    from vigil.run import run_node
+
+    try:
+        return asyncio.run(run_node(args.config, args.bind))
+    except ConfigError as exc:
+        for line in exc.problems:
+            print(line, file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 0
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "validate-config": lambda args: _validate(args.dir),
+    "plates": _plates,
+    "models": _models,
+    "run": _run,
+}
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    if args.command == "validate-config":
-        return _validate(args.dir)
-    if args.command == "run":
-        from vigil.run import run_node
-
-        try:
-            return asyncio.run(run_node(args.config, args.bind))
-        except ConfigError as exc:
-            for line in exc.problems:
-                print(line, file=sys.stderr)
-            return 2
-        except KeyboardInterrupt:
-            return 0
-    return 2
+    return COMMANDS[args.command](args)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,154 @@
+"""The alert stage as a running service: bus in, durable alerts out.
+
+Three consumers (sightings, scene events, camera statuses) feed the rule engine; every
+alert it raises is committed to the store *before* the observation is acknowledged on the
+bus, so a crash between the two redelivers the observation instead of losing the alert.
+A ticker drives time-based rules (camera health) and SLA escalations once a second, and a
+transitions consumer keeps the SLA timers in step with what operators do in the console.
+The engine and SLA tracker are synchronous and owned by this event loop alone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from alerts.outbox import AlertPublisher
+from alerts.rules import RuleEngine
+from alerts.sla import SlaTracker
+from core import topics
+from core.bus import Bus, Delivery
+from core.clock import Clock
+from core.errors import RetryableError
+from core.messages import AlertState, AlertTransition, Observation, SceneEvent, Sighting
+from core.retry import Backoff
+from core.store import AlertQuery, Store
+
+log = logging.getLogger(__name__)
+GROUP = "rules"
+OPEN_STATES = (AlertState.NEW, AlertState.SIGNED, AlertState.DISPOSING)
+
+
+@dataclass
+class AlertCounters:
+    observations: int = 0
+    alerts: int = 0
+    escalations: int = 0
+    failures: int = 0
+    by_topic: dict[str, int] = field(default_factory=dict)
+
+
+class AlertService:
+    def __init__(self, store: Store, bus: Bus, engine: RuleEngine, clock: Clock,
+                 sla: SlaTracker | None = None) -> None:
+        self.store, self.bus, self.engine, self.clock = store, bus, engine, clock
+        self.sla = sla or SlaTracker()
+        self.publisher = AlertPublisher(store, bus)
+        self.counters = AlertCounters()
+        self.consumer = f"{socket.gethostname()}-{os.getpid()}"
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def handle(self, observation: Observation) -> int:
+        """Evaluate one observation; returns how many alerts were accepted (committed)."""
+        if isinstance(observation, Sighting):
+            await asyncio.to_thread(self.store.add_sighting, observation)
+        raised = self.engine.evaluate(observation)
+        for alert in raised:
+            await self.publisher.accept(alert)
+            self.sla.watch(alert)
+        self.counters.observations += 1
+        self.counters.alerts += len(raised)
+        return len(raised)
+
+    async def restore(self) -> int:
+        """After a restart: publish the outbox and re-arm SLA timers of open alerts."""
+        await self.publisher.resume()
+        restored = 0
+        for state in OPEN_STATES:
+            records = await asyncio.to_thread(
+                self.store.list_alerts, AlertQuery(state=state, limit=10_000))
+            for record in records:
+                timeline = await asyncio.to_thread(self.store.timeline, record.alert.alert_id)
+                restored += self.sla.restore(record, timeline)
+        return restored
+
+    async def tick(self) -> None:
+        now = self.clock.now()
+        for alert in self.engine.tick(now):
+            await self.publisher.accept(alert)
+            self.sla.watch(alert)
+            self.counters.alerts += 1
+        for escalation in self.sla.tick(now):
+            if await asyncio.to_thread(self.store.append_event, escalation):
+                await self.bus.publish(topics.ALERT_TRANSITIONS, escalation)
+                self.counters.escalations += 1
+
+    async def _consume(self, topic: str, handle: Callable[[Delivery], Awaitable[None]],
+                       group: str = GROUP) -> None:
+        """Read, handle, then ack; on a transient failure keep the batch and retry it."""
+        failures = 0
+        while True:
+            try:
+                batch = await self.bus.read(topic, group, self.consumer, count=50, block=1.0)
+                for delivery in batch:
+                    await handle(delivery)
+                    await self.bus.ack(topic, group, [delivery.id])
+                    self.counters.by_topic[topic] = self.counters.by_topic.get(topic, 0) + 1
+                failures = 0
+            except RetryableError as exc:
+                failures += 1
+                self.counters.failures += 1
+                wait = Backoff(0.5, 5.0).delay(failures)
+                log.warning("alerts: %s consumer: %s; retrying in %.1fs", topic, exc, wait)
+                await asyncio.sleep(wait)
+                await self._reclaim(topic, group)
+
+    async def _reclaim(self, topic: str, group: str) -> None:
+        """Take back what this consumer had in flight so it is handled again."""
+        with contextlib.suppress(RetryableError):
+            for delivery in await self.bus.reclaim(topic, group, self.consumer, min_idle=0.0):
+                await self._observation(delivery)
+                await self.bus.ack(topic, group, [delivery.id])
+
+    async def _observation(self, delivery: Delivery) -> None:
+        message = delivery.message
+        if isinstance(message, Sighting | SceneEvent) or type(message).__name__ == "CameraStatus":
+            await self.handle(message)  # type: ignore[arg-type]
+
+    async def _transition(self, delivery: Delivery) -> None:
+        if isinstance(delivery.message, AlertTransition):
+            self.sla.observe(delivery.message)
+
+    async def _ticker(self, interval: float) -> None:
+        while True:
+            try:
+                await self.tick()
+            except RetryableError as exc:
+                log.warning("alerts: tick failed (%s); next in %.1fs", exc, interval)
+            await asyncio.sleep(interval)
+
+    async def start(self, tick_interval: float = 1.0) -> None:
+        await self.restore()
+        sla_group = f"sla-{self.consumer}"
+        self._tasks = [
+            asyncio.create_task(self._consume(topics.SIGHTINGS, self._observation)),
+            asyncio.create_task(self._consume(topics.EVENTS, self._observation)),
+            asyncio.create_task(self._consume(topics.CAMERA_STATUS, self._observation)),
+            asyncio.create_task(self._consume(topics.ALERT_TRANSITIONS, self._transition,
+                                              group=sla_group)),
+            asyncio.create_task(self._ticker(tick_interval)),
+            asyncio.create_task(self.publisher.run()),
+        ]
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []

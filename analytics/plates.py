@@ -1,0 +1,228 @@
+"""The plate reader: detect plates, rectify them, read the text, decide colour and type.
+
+``PlateReader.read_crop`` reads an image that is a plate already; ``read_frame`` finds
+plates in a picture (a whole checkpoint frame, or the box of one tracked vehicle) and reads
+each; ``read`` is the pipeline verb (architecture.md rule 2): one ``Frame`` and one ``Track``
+in, at most one ``PlateRead`` out.
+
+Post-processing, in order:
+
+1. ``core.plates.normalize`` (a no-op on this recogniser's alphabet, kept so that any other
+   reader lands on the same spelling).
+2. If the text is a GA 36 plate (``core.plates.is_valid``) it is kept as read.
+3. Otherwise *position-aware correction*: for every format of the same length, each slot
+   takes the most probable character that slot allows, using the recogniser's evidence for
+   that character (:class:`analytics.plates_read.CtcText`); the format with the highest
+   product of those probabilities wins. Legal characters never change (they already are
+   the most probable class), so only impossible ones are replaced — by the network's own
+   second choice rather than a fixed look-alike table; a replaced character carries that
+   second choice's probability as its confidence, so the plate's confidence drops.
+4. If no format has the text's length, ``core.plates.correct`` (look-alike table) is the
+   last resort; it leaves the text unchanged and invalid when nothing fits.
+
+Confidence is the *minimum* of the character confidences, not their product: a plate is
+as trustworthy as its least certain character (one wrong character is a wrong plate), and a
+product would rank every 8-character plate below 7-character ones for no reason.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from analytics import modelpack
+from analytics.plates_color import ColorClassifier, plate_color
+from analytics.plates_detect import Corners, PlateDetector, load_detector
+from analytics.plates_geometry import UInt8Image, rectify, split_double_row
+from analytics.plates_read import CtcText, Recognizer
+from analytics.runtime import RuntimeOptions
+from core.messages import Box, Frame, PlateRead, Track
+from core.plates import FORMAT_SLOTS, classify, correct, is_valid, normalize, plate_class
+
+log = logging.getLogger(__name__)
+
+UNKNOWN_TYPE = "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class PlateText:
+    """What a plate says. ``text`` is normalised and corrected, ``raw`` as the network read
+    it; ``type`` is the GA 36 format name (``core.plates.FORMATS``) or ``"unknown"``;
+    ``plate_class`` the GA 24.7 code."""
+
+    text: str
+    raw: str
+    confidence: float
+    char_confidences: tuple[float, ...]
+    color: str
+    type: str
+    plate_class: str
+
+    @property
+    def valid(self) -> bool:
+        """True when ``text`` is a plate of a known format."""
+        return self.type != UNKNOWN_TYPE
+
+
+@dataclass(frozen=True, slots=True)
+class PlateResult:
+    """A plate found in a picture: its text and where it is (source-image pixels)."""
+
+    plate: PlateText
+    box: Box
+    corners: Corners
+    detection_score: float
+    double_row: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ReaderOptions:
+    """Plate reader settings. ``crop_margin`` widens the detected quadrilateral by that
+    fraction of the plate's size on every side before rectifying; ``min_detection_score``
+    filters weak detections."""
+
+    detector_size: int = 320
+    crop_margin: float = 0.06
+    min_detection_score: float = 0.3
+    runtime: RuntimeOptions = field(default_factory=RuntimeOptions)
+
+
+def _slot_classes(alphabet: tuple[str, ...]) -> dict[str, list[list[int]] | None]:
+    """Per format, per slot, the recogniser classes that slot allows; ``None`` for a format
+    the recogniser cannot spell (emergency plates: 应急 is not in its dictionary)."""
+    index = {char: i for i, char in enumerate(alphabet) if char}
+    table: dict[str, list[list[int]] | None] = {}
+    for name, slots in FORMAT_SLOTS.items():
+        classes = [sorted(index[c] for c in legal if c in index) for legal in slots]
+        table[name] = classes if all(classes) else None
+    return table
+
+
+def constrained_read(ctc: CtcText, alphabet: tuple[str, ...],
+                     slots: dict[str, list[list[int]] | None]) -> tuple[str, tuple[float, ...]]:
+    """The most probable legal plate of the same length as ``ctc.text``, with the chosen
+    characters' probabilities; ``("", ())`` when no format of that length is spellable."""
+    best: tuple[float, str, tuple[float, ...]] | None = None
+    for classes in slots.values():
+        if classes is None or len(classes) != len(ctc.text):
+            continue
+        picks = [allowed[int(np.argmax(ctc.char_probs[i, allowed]))]
+                 for i, allowed in enumerate(classes)]
+        confs = tuple(float(ctc.char_probs[i, k]) for i, k in enumerate(picks))
+        score = sum(math.log(max(c, 1e-12)) for c in confs)
+        if best is None or score > best[0]:
+            best = (score, "".join(alphabet[k] for k in picks), confs)
+    return ("", ()) if best is None else (best[1], best[2])
+
+
+def postprocess(ctc: CtcText, alphabet: tuple[str, ...],
+                slots: dict[str, list[list[int]] | None]) -> tuple[str, tuple[float, ...]]:
+    """Normalised, corrected text and its character confidences (module docstring)."""
+    text = normalize(ctc.text)
+    if is_valid(text):
+        return text, ctc.char_confidences
+    if text == ctc.text:
+        fixed, confs = constrained_read(ctc, alphabet, slots)
+        if fixed:
+            return fixed, confs
+    fixed = correct(text)
+    if len(fixed) == len(ctc.char_confidences):
+        return fixed, ctc.char_confidences
+    return fixed, tuple(min(ctc.char_confidences, default=0.0) for _ in fixed)
+
+
+class PlateReader:
+    """Detector + recogniser + colour, built once per worker at start-up (see :meth:`load`)."""
+
+    def __init__(self, detector: PlateDetector, recognizer: Recognizer,
+                 classifier: ColorClassifier | None, options: ReaderOptions) -> None:
+        self.detector, self.recognizer, self.classifier = detector, recognizer, classifier
+        self.options = options
+        self._slots = _slot_classes(recognizer.alphabet)
+
+    @classmethod
+    def load(cls, model_dir: Path | None = None,
+             options: ReaderOptions | None = None) -> PlateReader:
+        """Load every model from ``model_dir`` (default :func:`modelpack.default_model_dir`).
+
+        Raises :class:`core.errors.ModelError` naming the missing or damaged file: call it at
+        start-up so the error stops the node before any camera opens.
+        """
+        model_dir = model_dir or modelpack.default_model_dir()
+        options = options or ReaderOptions()
+        detector = load_detector(model_dir, options.runtime, options.detector_size)
+        recognizer = Recognizer.load(model_dir, options.runtime)
+        classifier = ColorClassifier.load(model_dir, options.runtime)
+        if classifier is None:
+            log.info("plate colour classifier not installed: colour from pixel statistics")
+        return cls(detector, recognizer, classifier, options)
+
+    def _finish(self, ctc: CtcText, crop: UInt8Image) -> PlateText:
+        text, confs = postprocess(ctc, self.recognizer.alphabet, self._slots)
+        color = plate_color(crop, text, self.classifier)
+        kind = classify(text) or UNKNOWN_TYPE
+        return PlateText(text=text, raw=ctc.text, confidence=min(confs, default=0.0),
+                         char_confidences=confs, color=color, type=kind,
+                         plate_class=plate_class(text, color))
+
+    def read_crop(self, image: UInt8Image, double_row: bool = False) -> PlateText:
+        """Read a BGR image that is one plate (rectified, little border)."""
+        line = split_double_row(image) if double_row else image
+        return self._finish(self.recognizer.read(line), image)
+
+    def read_frame(self, image: UInt8Image, roi: Box | None = None) -> list[PlateResult]:
+        """Find and read every plate in a BGR picture, or inside ``roi`` (a vehicle box).
+
+        Plates whose text comes out empty are dropped; others are returned valid or not
+        (``plate.valid``), best detection first, in ``image`` coordinates.
+        """
+        x0, y0, region = _region(image, roi)
+        if region.size == 0:
+            return []
+        found = [p for p in self.detector.detect(region)
+                 if p.score >= self.options.min_detection_score]
+        if not found:
+            return []
+        offset = np.array([x0, y0], dtype=np.float32)
+        quads = [p.corner_array() + offset for p in found]
+        crops = [rectify(image, quad, self.options.crop_margin) for quad in quads]
+        lines = [split_double_row(c) if p.double_row else c
+                 for c, p in zip(crops, found, strict=True)]
+        results = []
+        for plate, quad, crop, ctc in zip(found, quads, crops,
+                                          self.recognizer.read_batch(lines), strict=True):
+            if not ctc.text:
+                continue
+            x1, y1, x2, y2 = plate.box
+            box = (x1 + x0, y1 + y0, x2 + x0, y2 + y0)
+            corners = tuple((float(x), float(y)) for x, y in quad)
+            results.append(PlateResult(self._finish(ctc, crop), box, corners, plate.score,
+                                       plate.double_row))
+        return results
+
+    def read(self, frame: Frame, track: Track) -> PlateRead | None:
+        """The most confident valid plate inside a tracked vehicle's box, if any."""
+        results = [r for r in self.read_frame(frame.image, track.box) if r.plate.valid]
+        if not results:
+            return None
+        best = max(results, key=lambda r: r.plate.confidence)
+        return PlateRead(track_id=track.track_id, text=best.plate.text,
+                         confidence=best.plate.confidence,
+                         char_confidences=best.plate.char_confidences,
+                         color=best.plate.color, frame_seq=frame.seq, box=best.box)
+
+
+def _region(image: UInt8Image, roi: Box | None) -> tuple[int, int, UInt8Image]:
+    """Left, top and pixels of ``roi`` clamped to the image (the whole image for ``None``)."""
+    if roi is None:
+        return 0, 0, image
+    height, width = image.shape[:2]
+    x1, y1 = max(0, math.floor(roi[0])), max(0, math.floor(roi[1]))
+    x2, y2 = min(width, math.ceil(roi[2])), min(height, math.ceil(roi[3]))
+    if x2 <= x1 or y2 <= y1:
+        return 0, 0, image[:0, :0]
+    return x1, y1, image[y1:y2, x1:x2]

