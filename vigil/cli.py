@@ -69,9 +69,9 @@ def _models(args: argparse.Namespace) -> int:
 
 
 def _validate(directory: Path) -> int:
-    from core.config import validate_dir
+    from vigil.validate import validate_all
 
-    problems = validate_dir(directory)
+    problems = validate_all(directory)
     for line in problems:
         print(line)
     if problems:

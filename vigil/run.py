@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,9 +20,12 @@ from console.app import create_app
 from console.auth import BOOTSTRAP_ENV, TokenBook
 from console.registry import CameraRegistry
 from core.bus import Bus, LocalHub, local_socket_path, open_bus
+from core.clock import SystemClock
 from core.config import CameraDiff, ConfigWatcher, LoadedConfig, load_config
 from core.config.models import Camera
+from core.store import Store, open_store
 from ingest.node import IngestNode
+from vigil.alerting import Alerting, LoadedConfigRef, start_alerting, stop_alerting
 from vigil.demo import ensure_demo_video
 from vigil.statuses import StatusPublisher
 
@@ -35,9 +39,11 @@ class Node:
 
     hub: LocalHub | None
     bus: Bus
+    store: Store
     publisher: StatusPublisher
     ingest: IngestNode
     watcher: ConfigWatcher
+    alerting: Alerting
 
 
 def parse_bind(bind: str) -> tuple[str, int]:
@@ -61,10 +67,15 @@ async def start_bus(url: str) -> tuple[LocalHub | None, Bus]:
     return hub, await open_bus(url)
 
 
-def _on_change(ingest: IngestNode, registry: CameraRegistry) -> object:
+def _on_change(
+    ingest: IngestNode, registry: CameraRegistry, ref: LoadedConfigRef
+) -> Callable[[LoadedConfig, CameraDiff], None]:
     def apply(config: LoadedConfig, diff: CameraDiff) -> None:
         log.info("config reloaded: %d added, %d removed, %d changed",
                  len(diff.added), len(diff.removed), len(diff.changed))
+        if config.service != ref.config.service:
+            log.warning("service.yaml changed: restart vigil to apply it")
+        ref.config = config
         prepare_demo(config.cameras)
         registry.set_cameras(config.cameras)
         ingest.apply(config.cameras)
@@ -77,30 +88,39 @@ def _on_error(problems: list[str]) -> None:
 
 
 async def start_node(config_dir: Path, loaded: LoadedConfig, registry: CameraRegistry) -> Node:
-    service = loaded.service
+    """Bus and store first, then alerting (it must consume before anyone publishes
+    observations), then ingest, then the watcher whose current config starts the cameras."""
+    service, clock = loaded.service, SystemClock()
     hub, bus = await start_bus(service.bus)
+    store = await asyncio.to_thread(open_store, service.store, clock)
+    ref = LoadedConfigRef(loaded)
+    alerting = await start_alerting(config_dir, ref, store, bus, clock)
     publisher = StatusPublisher(bus, asyncio.get_running_loop())
     publisher.start()
     ingest = IngestNode(publisher.submit, workers=service.workers or (os.cpu_count() or 1))
-    prepare_demo(loaded.cameras)
-    ingest.apply(loaded.cameras)
-    watcher = ConfigWatcher(config_dir, on_change=_on_change(ingest, registry),  # type: ignore[arg-type]
-                            on_error=_on_error, initial=loaded)
+    watcher = ConfigWatcher(config_dir, on_change=_on_change(ingest, registry, ref),
+                            on_error=_on_error)
+    ref.config = watcher.current
+    cameras = watcher.current.cameras
+    prepare_demo(cameras)
+    registry.set_cameras(cameras)
+    ingest.apply(cameras)
     watcher.start()
-    return Node(hub, bus, publisher, ingest, watcher)
+    return Node(hub, bus, store, publisher, ingest, watcher, alerting)
 
 
 async def stop_node(node: Node) -> None:
     node.watcher.stop()
     await asyncio.to_thread(node.ingest.stop)
     await node.publisher.stop()
+    await stop_alerting(node.alerting)
     await node.bus.close()
     if node.hub is not None:
         await node.hub.stop()
 
 
 async def run_node(config_dir: Path, bind: str | None) -> int:
-    loaded = load_config(config_dir)
+    loaded = load_config(config_dir)  # fail early, before anything starts
     registry = CameraRegistry(loaded.cameras)
     tokens, token, generated = TokenBook.from_env()
     node = await start_node(config_dir, loaded, registry)

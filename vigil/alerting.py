@@ -1,0 +1,117 @@
+"""Build and keep current the alert side of a node: store, watchlists, rules, service.
+
+Rules (``rules.yaml``) and watchlists (``watchlists/*.csv``) live beside the camera files
+in the config folder and are hot-reloaded like them: a bad edit is logged with its
+``file:line`` problems and the running rules/watchlists stay in force.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from alerts.lookup import watchlist_lookup
+from alerts.rules import RuleEngine
+from alerts.rules_config import Rule
+from alerts.rules_loader import load_rules
+from alerts.service import AlertService
+from alerts.watchlist_io import WatchlistWatcher
+from alerts.watchlist_service import WatchlistService
+from core.bus import Bus
+from core.clock import Clock
+from core.config import LoadedConfig
+from core.config.models import Camera
+from core.errors import ConfigError, FatalError
+from core.store import Store
+
+log = logging.getLogger(__name__)
+RULES_FILE = "rules.yaml"
+WATCHLIST_DIR = "watchlists"
+
+
+def rules_for(config_dir: Path, cameras: tuple[Camera, ...]) -> tuple[Rule, ...]:
+    """The rules in ``config_dir/rules.yaml`` (none when the file is absent)."""
+    path = config_dir / RULES_FILE
+    if not path.exists():
+        return ()
+    return load_rules(path, [c.id for c in cameras], {c.group for c in cameras})
+
+
+def watchlist_files(config_dir: Path) -> WatchlistWatcher | None:
+    folder = config_dir / WATCHLIST_DIR
+    return WatchlistWatcher(folder) if folder.is_dir() else None
+
+
+@dataclass
+class Alerting:
+    service: AlertService
+    watchlists: WatchlistService
+    config_dir: Path
+    rules_stamp: tuple[int, int] | None = None
+    task: asyncio.Task[None] | None = None
+
+    def _stamp(self) -> tuple[int, int] | None:
+        path = self.config_dir / RULES_FILE
+        if not path.exists():
+            return None
+        st = path.stat()
+        return (st.st_mtime_ns, st.st_size)
+
+    def reload_rules(self, cameras: tuple[Camera, ...]) -> None:
+        try:
+            rules = rules_for(self.config_dir, cameras)
+        except ConfigError as exc:
+            log.error("rules change rejected, the running rules stay:\n%s",
+                      "\n".join(exc.problems))
+            return
+        self.service.engine.replace_rules(rules)
+        self.service.engine.replace_cameras({c.id: c for c in cameras})
+        log.info("rules loaded: %d", len(rules))
+
+    async def watch(self, current: LoadedConfigRef, interval: float = 2.0) -> None:
+        """Poll rules.yaml and the watchlist folder; apply valid changes."""
+        while True:
+            await asyncio.sleep(interval)
+            stamp = self._stamp()
+            if stamp != self.rules_stamp:
+                self.rules_stamp = stamp
+                self.reload_rules(current.config.cameras)
+            try:
+                await asyncio.to_thread(self.watchlists.poll)
+            except FatalError as exc:
+                log.error("watchlist refresh failed: %s", exc)
+
+
+@dataclass
+class LoadedConfigRef:
+    """The config in force, swapped whole by the camera config watcher."""
+
+    config: LoadedConfig
+
+
+async def start_alerting(config_dir: Path, ref: LoadedConfigRef, store: Store, bus: Bus,
+                         clock: Clock) -> Alerting:
+    cameras = ref.config.cameras
+    watchlists = await asyncio.to_thread(WatchlistService, store, watchlist_files(config_dir),
+                                         clock)
+    engine = RuleEngine(rules_for(config_dir, cameras), {c.id: c for c in cameras},
+                        watchlist_lookup(watchlists.current), clock)
+    service = AlertService(store, bus, engine, clock)
+    await service.start()
+    alerting = Alerting(service, watchlists, config_dir)
+    alerting.rules_stamp = alerting._stamp()
+    alerting.task = asyncio.create_task(alerting.watch(ref))
+    log.info("alerting: %d rules, %d watchlist entries", len(engine.rules),
+             len(watchlists.current().entries))
+    return alerting
+
+
+async def stop_alerting(alerting: Alerting) -> None:
+    if alerting.task is not None:
+        alerting.task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await alerting.task
+    await alerting.service.stop()
