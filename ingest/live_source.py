@@ -1,0 +1,73 @@
+"""PyAV source for live URLs: rtsp(s)://, rtmp(s)://, http(s):// (including HLS).
+
+Capture time is the wall clock when the picture is decoded: cameras' RTCP clocks are too
+often wrong to trust, and every later stage compares times across cameras.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Generator, Iterator
+
+import av.error
+
+from core.clock import Clock
+from core.errors import SourceError
+from core.redact import redact_url
+from ingest.decode import PacketDecoder, RateLimit, open_input, to_picture, video_stream
+from ingest.errors import map_av_error
+from ingest.source import PacketSink, Picture, SourceSpec, SourceStats, VideoPacket
+
+log = logging.getLogger(__name__)
+
+
+class LiveSource:
+    """One connection to a live stream. Ending without an error is a disconnect."""
+
+    def __init__(self, spec: SourceSpec, clock: Clock, stats: SourceStats,
+                 sink: PacketSink | None = None) -> None:
+        self.spec = spec
+        self.stats = stats
+        self._clock = clock
+        self._sink = sink
+        self._closed = threading.Event()
+
+    def close(self) -> None:
+        self._closed.set()
+
+    def frames(self) -> Generator[Picture, None, None]:
+        url = self.spec.url
+        container = open_input(self.spec, live=True)
+        try:
+            stream = video_stream(container, url)
+            log.info("%s: opened %s %dx%d", redact_url(url), stream.codec_context.name,
+                     stream.codec_context.width, stream.codec_context.height)
+            if self._sink is not None:
+                self._sink.attach(stream)
+            decoder = PacketDecoder(stream, self.stats, url)
+            limit = RateLimit(self.spec.max_fps)
+            try:
+                for packet in container.demux(stream):
+                    if self._closed.is_set():
+                        return
+                    yield from self._packet(packet, decoder, limit)
+            except (av.error.FFmpegError, OSError) as exc:
+                raise map_av_error(exc, url) from exc
+            if not self._closed.is_set():
+                raise SourceError(f"{redact_url(url)}: stream ended (disconnected)")
+        finally:
+            container.close()
+
+    def _packet(self, packet: VideoPacket, decoder: PacketDecoder,
+                limit: RateLimit) -> Iterator[Picture]:
+        if packet.size == 0:
+            return
+        self.stats.packets += 1
+        at = self._clock.now()
+        if self._sink is not None:
+            self._sink.add(packet, at)
+        for frame, cpu in decoder.decode(packet):
+            if limit.allow(at):
+                self.stats.frames += 1
+                yield to_picture(frame, cpu, at)

@@ -1,0 +1,221 @@
+"""``IngestNode``: a node's cameras spread over worker processes, hot-reloadable.
+
+* ``workers=None`` (default): one worker process per core; ``workers=N``: N processes;
+  ``workers=0``: no processes, every ``CameraWorker`` runs as threads in this process (tests,
+  and analytics that need the frames in-process: see :meth:`IngestNode.slot`).
+* Processes are started with the ``spawn`` context (no forked FFmpeg/thread state) the
+  first time ``apply`` is called. A camera belongs to shard ``crc32(id) % N``: stable across
+  restarts and reloads, so a reload never moves a healthy camera to another process.
+* Pixels never cross a process. Statuses come back on one bounded multiprocessing queue and
+  a pump thread in this process hands them to ``status_sink`` (so the sink is called from
+  that thread; in-process mode, from the workers' control threads).
+* ``apply(cameras)`` diffs against what runs (:func:`ingest.workerset.plan_changes`): only
+  new, removed and changed cameras start, stop or restart; it returns the plan.
+* A shard process that dies is restarted with its cameras (checked every second); its
+  cameras are reported ``stopped`` ("worker process died") until they stream again.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import queue
+import threading
+import time
+import zlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from multiprocessing.context import SpawnProcess
+from multiprocessing.queues import Queue
+
+from core.clock import Clock, SystemClock
+from core.config.models import Camera
+from core.messages import CameraState, CameraStatus
+from ingest.shard import ApplyCameras, Command, StopShard, shard_main
+from ingest.slot import FrameSlot
+from ingest.worker import CameraWorker
+from ingest.workerset import Plan, WorkerSet, plan_changes, unique
+
+log = logging.getLogger(__name__)
+
+StatusSink = Callable[[CameraStatus], None]
+STATUS_QUEUE_SIZE = 10_000
+COMMAND_QUEUE_SIZE = 16
+JOIN_TIMEOUT = 5.0
+
+
+def shard_of(camera_id: str, shards: int) -> int:
+    """Stable shard index for a camera id (Python's hash() is salted per process)."""
+    return zlib.crc32(camera_id.encode("utf-8")) % shards
+
+
+@dataclass
+class _Shard:
+    index: int
+    process: SpawnProcess
+    commands: Queue[Command]
+    cameras: tuple[Camera, ...] = field(default_factory=tuple)
+
+    def send(self, command: Command) -> None:
+        try:
+            self.commands.put(command, timeout=JOIN_TIMEOUT)
+        except queue.Full as exc:
+            raise RuntimeError(f"ingest shard {self.index} does not take commands") from exc
+
+
+class IngestNode:
+    """Runs cameras; ``apply`` for (re)configuration, ``stop`` to finish."""
+
+    def __init__(self, status_sink: StatusSink, workers: int | None = None,
+                 clock: Clock | None = None) -> None:
+        count = (os.cpu_count() or 1) if workers is None else workers
+        if count < 0:
+            raise ValueError("workers must be >= 0 (0 = in-process threads)")
+        self.processes = count
+        self._sink = status_sink
+        self._local = WorkerSet(status_sink, clock) if count == 0 else None
+        self._clock: Clock = clock if clock is not None else SystemClock()
+        self._ctx = multiprocessing.get_context("spawn")
+        self._lock = threading.Lock()
+        self._cameras: dict[str, Camera] = {}
+        self._shards: list[_Shard] = []
+        self._statuses: Queue[CameraStatus] | None = None
+        self._pump: threading.Thread | None = None
+        self._stopping = threading.Event()
+        self.restarts = 0
+
+    def apply(self, cameras: Sequence[Camera]) -> Plan:
+        """Make exactly ``cameras`` run; returns what was started, stopped, restarted."""
+        with self._lock:
+            if self._stopping.is_set():
+                raise RuntimeError("ingest node is stopped")
+            plan = plan_changes(self._cameras, cameras)
+            self._cameras = unique(cameras)
+            if self._local is not None:
+                return self._local.apply(cameras)
+            self._ensure_started()
+            groups: list[list[Camera]] = [[] for _ in self._shards]
+            for camera in cameras:
+                groups[shard_of(camera.id, self.processes)].append(camera)
+            for shard, group in zip(self._shards, groups, strict=True):
+                if tuple(group) != shard.cameras:
+                    shard.cameras = tuple(group)
+                    shard.send(ApplyCameras(shard.cameras))
+        return plan
+
+    def worker(self, camera_id: str) -> CameraWorker | None:
+        """In-process mode only: the camera's worker (None if it does not run here)."""
+        return self._require_local().worker(camera_id)
+
+    def slot(self, camera_id: str) -> FrameSlot | None:
+        """In-process mode only: the slot to ``take()`` this camera's newest frame from."""
+        worker = self.worker(camera_id)
+        return worker.slot if worker is not None else None
+
+    def pids(self) -> list[int | None]:
+        """Worker process ids by shard index (empty in-process or before the first apply)."""
+        with self._lock:
+            return [shard.process.pid for shard in self._shards]
+
+    def _require_local(self) -> WorkerSet:
+        if self._local is None:
+            raise RuntimeError("frames stay in their worker process; use workers=0 to read "
+                               "them in this process")
+        return self._local
+
+    def stop(self) -> None:
+        """Stop every camera and worker process; returns within a few seconds."""
+        with self._lock:
+            self._stopping.set()
+            shards = list(self._shards)
+        if self._local is not None:
+            self._local.stop()
+            return
+        for shard in shards:
+            if shard.process.is_alive():
+                self._try_send(shard, StopShard())
+        for shard in shards:
+            shard.process.join(JOIN_TIMEOUT)
+            if shard.process.is_alive():
+                log.warning("ingest shard %d did not stop in time; terminating", shard.index)
+                shard.process.terminate()
+                shard.process.join(1.0)
+        if self._pump is not None:
+            self._pump.join(JOIN_TIMEOUT)
+        for shard in shards:
+            shard.commands.close()
+        if self._statuses is not None:
+            self._statuses.close()
+
+    @staticmethod
+    def _try_send(shard: _Shard, command: Command) -> None:
+        try:
+            shard.send(command)
+        except RuntimeError:
+            log.warning("ingest shard %d does not take commands", shard.index)
+
+    # -- processes ----------------------------------------------------------------------
+
+    def _ensure_started(self) -> None:
+        if self._shards:
+            return
+        self._statuses = self._ctx.Queue(STATUS_QUEUE_SIZE)
+        self._shards = [self._spawn(i) for i in range(self.processes)]
+        self._pump = threading.Thread(target=self._run_pump, name="ingest-status-pump",
+                                      daemon=True)
+        self._pump.start()
+
+    def _spawn(self, index: int, cameras: tuple[Camera, ...] = ()) -> _Shard:
+        assert self._statuses is not None
+        commands: Queue[Command] = self._ctx.Queue(COMMAND_QUEUE_SIZE)
+        process = self._ctx.Process(
+            target=shard_main, name=f"vigil-ingest-{index}", daemon=True,
+            args=(index, commands, self._statuses, logging.getLogger().getEffectiveLevel()))
+        process.start()
+        shard = _Shard(index, process, commands, cameras)
+        if cameras:
+            shard.send(ApplyCameras(cameras))
+        return shard
+
+    def _run_pump(self) -> None:
+        """Deliver statuses; every second, restart dead shards; end after a clean stop."""
+        assert self._statuses is not None
+        check_at = time.monotonic() + 1.0
+        while True:
+            try:
+                status: CameraStatus | None = self._statuses.get(timeout=0.2)
+            except queue.Empty:
+                status = None
+            except (EOFError, OSError):
+                return
+            if status is not None:
+                self._deliver(status)
+            elif self._stopping.is_set() and not any(s.process.is_alive() for s in self._shards):
+                return
+            if not self._stopping.is_set() and time.monotonic() >= check_at:
+                check_at = time.monotonic() + 1.0
+                self._revive()
+
+    def _deliver(self, status: CameraStatus) -> None:
+        try:
+            self._sink(status)
+        except Exception:
+            log.exception("status sink failed for camera %s", status.camera_id)
+
+    def _revive(self) -> None:
+        with self._lock:
+            if self._stopping.is_set():
+                return
+            for i, shard in enumerate(self._shards):
+                if shard.process.is_alive():
+                    continue
+                log.error("ingest shard %d died (exit code %s); restarting it with %d cameras",
+                          shard.index, shard.process.exitcode, len(shard.cameras))
+                for camera in shard.cameras:
+                    self._deliver(CameraStatus(
+                        camera.id, CameraState.STOPPED, self._clock.now(),
+                        f"worker process died (exit code {shard.process.exitcode}); restarting"))
+                shard.commands.close()
+                self._shards[i] = self._spawn(shard.index, shard.cameras)
+                self.restarts += 1

@@ -1,0 +1,92 @@
+"""The body of one ingest worker process (a shard) and the commands it obeys.
+
+A shard runs a :class:`ingest.workerset.WorkerSet` and reads small commands from its own
+queue: the full list of cameras it should run (it diffs that against what runs) or stop.
+Statuses go back on the node's shared status queue. That queue is bounded; when it is full
+a status is dropped (newest dropped, counted and logged): statuses are repeated every few
+seconds, so a dropped one is repaired by the next, and a stuck parent must never block a
+camera's control thread. Pixels never leave the shard.
+
+A shard exits by itself when its parent process disappears, and ignores SIGINT (Ctrl-C in
+a terminal reaches the whole process group; the parent decides how to shut down).
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import queue
+import signal
+from dataclasses import dataclass
+from multiprocessing.queues import Queue
+
+from core.config.models import Camera
+from core.messages import CameraStatus
+from ingest.workerset import WorkerSet
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyCameras:
+    """Run exactly these cameras (the shard diffs against what it runs)."""
+
+    cameras: tuple[Camera, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class StopShard:
+    """Stop every camera and exit."""
+
+
+Command = ApplyCameras | StopShard
+
+
+class StatusOutbox:
+    """Puts statuses on the shared queue without ever blocking; counts what it drops."""
+
+    def __init__(self, statuses: Queue[CameraStatus]) -> None:
+        self._statuses = statuses
+        self.dropped = 0
+
+    def put(self, status: CameraStatus) -> None:
+        try:
+            self._statuses.put_nowait(status)
+        except queue.Full:
+            self.dropped += 1
+            if self.dropped % 100 == 1:
+                log.warning("status queue full: %d statuses dropped so far", self.dropped)
+
+
+def shard_main(index: int, commands: Queue[Command], statuses: Queue[CameraStatus],
+               log_level: int) -> None:
+    """Entry point of a worker process (spawned; everything arrives pickled)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    logging.basicConfig(level=log_level,
+                        format="%(asctime)s %(processName)s %(name)s %(levelname)s %(message)s")
+    outbox = StatusOutbox(statuses)
+    workers = WorkerSet(outbox.put)
+    log.info("ingest shard %d started", index)
+    try:
+        _obey(commands, workers)
+    finally:
+        workers.stop()
+        log.info("ingest shard %d stopped", index)
+
+
+def _obey(commands: Queue[Command], workers: WorkerSet) -> None:
+    parent = multiprocessing.parent_process()
+    while True:
+        try:
+            command = commands.get(timeout=1.0)
+        except queue.Empty:
+            if parent is not None and not parent.is_alive():
+                log.warning("parent process is gone; shard exits")
+                return
+            continue
+        if isinstance(command, StopShard):
+            return
+        try:
+            workers.apply(command.cameras)
+        except ValueError:
+            log.exception("refused camera list")

@@ -1,0 +1,128 @@
+"""The cameras one process runs, and the diff that makes hot reload touch only what changed.
+
+A camera is restarted only when a field that ingest reads changed (URLs, transport,
+credentials, enabled, ingest options); a change to its name, zones, analytics or schedule
+keeps the stream running and just replaces the stored ``Camera``. A camera's ``FrameSlot``
+survives its restarts, so an in-process consumer holding it keeps receiving frames.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from core.clock import Clock
+from core.config.models import Camera
+from ingest.slot import FrameSlot
+from ingest.worker import CameraWorker, StatusSink
+
+log = logging.getLogger(__name__)
+
+STOP_BUDGET = 2.0
+"""Seconds all stopping workers get together (they are stopped in parallel)."""
+
+
+def ingest_key(camera: Camera) -> tuple[object, ...]:
+    """The fields whose change needs a reconnect."""
+    return (camera.url, camera.evidence_url, camera.transport, camera.username,
+            camera.password, camera.enabled, camera.ingest)
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """Camera ids to start, stop, restart, and keep running, in a stable order."""
+
+    start: tuple[str, ...] = ()
+    stop: tuple[str, ...] = ()
+    restart: tuple[str, ...] = ()
+    keep: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.start or self.stop or self.restart)
+
+
+def plan_changes(running: Mapping[str, Camera], wanted: Sequence[Camera]) -> Plan:
+    """What to do to go from ``running`` to ``wanted``; duplicate ids are refused."""
+    by_id = unique(wanted)
+    start = tuple(sorted(cid for cid in by_id if cid not in running))
+    stop = tuple(sorted(cid for cid in running if cid not in by_id))
+    both = sorted(cid for cid in by_id if cid in running)
+    restart = tuple(cid for cid in both if ingest_key(running[cid]) != ingest_key(by_id[cid]))
+    keep = tuple(cid for cid in both if cid not in restart)
+    return Plan(start=start, stop=stop, restart=restart, keep=keep)
+
+
+def unique(cameras: Sequence[Camera]) -> dict[str, Camera]:
+    by_id: dict[str, Camera] = {}
+    for camera in cameras:
+        if camera.id in by_id:
+            raise ValueError(f"camera id {camera.id!r} appears twice")
+        by_id[camera.id] = camera
+    return by_id
+
+
+class WorkerSet:
+    """``CameraWorker`` threads in this process, kept equal to the last ``apply``."""
+
+    def __init__(self, on_status: StatusSink, clock: Clock | None = None) -> None:
+        self._on_status = on_status
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._workers: dict[str, CameraWorker] = {}
+        self._slots: dict[str, FrameSlot] = {}
+
+    def apply(self, cameras: Sequence[Camera]) -> Plan:
+        """Start, stop and restart workers so exactly ``cameras`` run; returns the plan."""
+        with self._lock:
+            running = {cid: w.camera for cid, w in self._workers.items()}
+            plan = plan_changes(running, cameras)
+            wanted = unique(cameras)
+            leaving = [self._workers.pop(cid) for cid in (*plan.stop, *plan.restart)]
+            _stop_all(leaving)
+            for cid in plan.stop:
+                self._slots.pop(cid).close()
+            for cid in (*plan.start, *plan.restart):
+                self._start(wanted[cid])
+            for cid in plan.keep:
+                self._workers[cid].camera = wanted[cid]
+        if plan:
+            log.info("ingest: start %s, stop %s, restart %s, unchanged %d",
+                     list(plan.start), list(plan.stop), list(plan.restart), len(plan.keep))
+        return plan
+
+    def _start(self, camera: Camera) -> None:
+        slot = self._slots.setdefault(camera.id, FrameSlot())
+        worker = CameraWorker(camera, self._on_status, self._clock, slot)
+        self._workers[camera.id] = worker
+        worker.start()
+
+    def worker(self, camera_id: str) -> CameraWorker | None:
+        with self._lock:
+            return self._workers.get(camera_id)
+
+    def camera_ids(self) -> list[str]:
+        with self._lock:
+            return sorted(self._workers)
+
+    def stop(self) -> None:
+        """Stop every worker (in parallel) and close their slots."""
+        with self._lock:
+            leaving = list(self._workers.values())
+            self._workers.clear()
+            slots = list(self._slots.values())
+            self._slots.clear()
+        _stop_all(leaving)
+        for slot in slots:
+            slot.close()
+
+
+def _stop_all(workers: Sequence[CameraWorker]) -> None:
+    """Signal all, then join all against one shared deadline."""
+    for worker in workers:
+        worker.request_stop()
+    end = time.monotonic() + STOP_BUDGET
+    for worker in workers:
+        worker.join(max(0.1, end - time.monotonic()))
