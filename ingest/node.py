@@ -32,7 +32,8 @@ from multiprocessing.queues import Queue
 from core.clock import Clock, SystemClock
 from core.config.models import Camera
 from core.messages import CameraState, CameraStatus
-from ingest.shard import ApplyCameras, Command, StopShard, shard_main
+from ingest.consumer import ConsumerSpec, load_consumer
+from ingest.shard import ApplyCameras, Command, ShardSetup, StopShard, shard_main
 from ingest.slot import FrameSlot
 from ingest.worker import CameraWorker
 from ingest.workerset import Plan, WorkerSet, plan_changes, unique
@@ -68,13 +69,16 @@ class IngestNode:
     """Runs cameras; ``apply`` for (re)configuration, ``stop`` to finish."""
 
     def __init__(self, status_sink: StatusSink, workers: int | None = None,
-                 clock: Clock | None = None) -> None:
+                 clock: Clock | None = None, consumer: ConsumerSpec | None = None) -> None:
+        """``consumer``: built in every worker process to analyse its cameras' frames."""
         count = (os.cpu_count() or 1) if workers is None else workers
         if count < 0:
             raise ValueError("workers must be >= 0 (0 = in-process threads)")
         self.processes = count
         self._sink = status_sink
-        self._local = WorkerSet(status_sink, clock) if count == 0 else None
+        self._consumer = consumer
+        local_consumer = load_consumer(consumer) if consumer and count == 0 else None
+        self._local = WorkerSet(status_sink, clock, local_consumer) if count == 0 else None
         self._clock: Clock = clock if clock is not None else SystemClock()
         self._ctx = multiprocessing.get_context("spawn")
         self._lock = threading.Lock()
@@ -171,7 +175,8 @@ class IngestNode:
         commands: Queue[Command] = self._ctx.Queue(COMMAND_QUEUE_SIZE)
         process = self._ctx.Process(
             target=shard_main, name=f"vigil-ingest-{index}", daemon=True,
-            args=(index, commands, self._statuses, logging.getLogger().getEffectiveLevel()))
+            args=(ShardSetup(index, logging.getLogger().getEffectiveLevel(), self._consumer),
+                  commands, self._statuses))
         process.start()
         shard = _Shard(index, process, commands, cameras)
         if cameras:

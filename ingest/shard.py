@@ -22,6 +22,7 @@ from multiprocessing.queues import Queue
 
 from core.config.models import Camera
 from core.messages import CameraStatus
+from ingest.consumer import ConsumerSpec, load_consumer
 from ingest.workerset import WorkerSet
 
 log = logging.getLogger(__name__)
@@ -58,14 +59,25 @@ class StatusOutbox:
                 log.warning("status queue full: %d statuses dropped so far", self.dropped)
 
 
-def shard_main(index: int, commands: Queue[Command], statuses: Queue[CameraStatus],
-               log_level: int) -> None:
+@dataclass(frozen=True, slots=True)
+class ShardSetup:
+    """What a worker process needs besides its queues (pickled at spawn)."""
+
+    index: int
+    log_level: int
+    consumer: ConsumerSpec | None = None
+
+
+def shard_main(setup: ShardSetup, commands: Queue[Command],
+               statuses: Queue[CameraStatus]) -> None:
     """Entry point of a worker process (spawned; everything arrives pickled)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    logging.basicConfig(level=log_level,
+    logging.basicConfig(level=setup.log_level,
                         format="%(asctime)s %(processName)s %(name)s %(levelname)s %(message)s")
+    index = setup.index
     outbox = StatusOutbox(statuses)
-    workers = WorkerSet(outbox.put)
+    consumer = load_consumer(setup.consumer) if setup.consumer is not None else None
+    workers = WorkerSet(outbox.put, consumer=consumer)
     log.info("ingest shard %d started", index)
     try:
         _obey(commands, workers)

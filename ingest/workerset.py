@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from core.clock import Clock
 from core.config.models import Camera
+from ingest.consumer import FrameConsumer
 from ingest.slot import FrameSlot
 from ingest.worker import CameraWorker, StatusSink
 
@@ -67,9 +68,11 @@ def unique(cameras: Sequence[Camera]) -> dict[str, Camera]:
 class WorkerSet:
     """``CameraWorker`` threads in this process, kept equal to the last ``apply``."""
 
-    def __init__(self, on_status: StatusSink, clock: Clock | None = None) -> None:
+    def __init__(self, on_status: StatusSink, clock: Clock | None = None,
+                 consumer: FrameConsumer | None = None) -> None:
         self._on_status = on_status
         self._clock = clock
+        self._consumer = consumer
         self._lock = threading.Lock()
         self._workers: dict[str, CameraWorker] = {}
         self._slots: dict[str, FrameSlot] = {}
@@ -81,13 +84,14 @@ class WorkerSet:
             plan = plan_changes(running, cameras)
             wanted = unique(cameras)
             leaving = [self._workers.pop(cid) for cid in (*plan.stop, *plan.restart)]
+            self._tell_stopped([w.camera.id for w in leaving])
             _stop_all(leaving)
             for cid in plan.stop:
                 self._slots.pop(cid).close()
             for cid in (*plan.start, *plan.restart):
                 self._start(wanted[cid])
             for cid in plan.keep:
-                self._workers[cid].camera = wanted[cid]
+                self._update(self._workers[cid], wanted[cid])
         if plan:
             log.info("ingest: start %s, stop %s, restart %s, unchanged %d",
                      list(plan.start), list(plan.stop), list(plan.restart), len(plan.keep))
@@ -98,6 +102,24 @@ class WorkerSet:
         worker = CameraWorker(camera, self._on_status, self._clock, slot)
         self._workers[camera.id] = worker
         worker.start()
+        if self._consumer is not None:
+            self._consumer.camera_started(worker)
+
+    def _update(self, worker: CameraWorker, camera: Camera) -> None:
+        """Same stream, other settings (zones, analytics): the stream keeps running and the
+        consumer restarts its work for that camera with the new settings."""
+        if worker.camera == camera:
+            return
+        worker.camera = camera
+        if self._consumer is not None:
+            self._consumer.camera_stopped(camera.id)
+            self._consumer.camera_started(worker)
+
+    def _tell_stopped(self, camera_ids: Sequence[str]) -> None:
+        if self._consumer is None:
+            return
+        for camera_id in camera_ids:
+            self._consumer.camera_stopped(camera_id)
 
     def worker(self, camera_id: str) -> CameraWorker | None:
         with self._lock:
@@ -114,7 +136,10 @@ class WorkerSet:
             self._workers.clear()
             slots = list(self._slots.values())
             self._slots.clear()
+        self._tell_stopped([w.camera.id for w in leaving])
         _stop_all(leaving)
+        if self._consumer is not None:
+            self._consumer.close()
         for slot in slots:
             slot.close()
 
