@@ -31,9 +31,9 @@ from __future__ import annotations
 import mimetypes
 import xml.etree.ElementTree as ET
 
-from alerts.dispatch_config import CapOptions, EvidenceLinks
 from alerts.envelope import clip_url, evidence_url, iso_time
 from alerts.summaries import CATEGORY_LABELS, CONDITION_LABELS, SCENE_LABELS
+from core.config.dispatch import CapOptions, EvidenceLinks
 from core.messages import Alert, AlertState, AlertTransition, SceneEvent, Sighting
 
 NS = "urn:oasis:names:tc:emergency:cap:1.2"

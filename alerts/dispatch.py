@@ -43,11 +43,11 @@ import httpx
 
 from alerts.cap import CONTENT_TYPE as CAP_CONTENT_TYPE
 from alerts.cap import cap_xml
-from alerts.dispatch_config import DispatchConfig, DispatchTarget
 from alerts.dispatch_retry import Outcome, classify, retry_after
 from alerts.dispatch_sign import sign_headers
 from alerts.envelope import build_envelope, dumps
 from core.clock import Clock
+from core.config.dispatch import DispatchConfig, DispatchTarget
 from core.errors import RetryableError
 from core.messages import Alert, AlertTransition
 from core.retry import Backoff

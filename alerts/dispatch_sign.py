@@ -10,7 +10,7 @@ The id makes a retry recognisable (receivers de-duplicate on it); the timestamp 
 a captured request cannot be replayed later than ``tolerance`` seconds; the body is signed
 byte for byte, so receivers must verify the raw bytes *before* parsing JSON or XML.
 ``webhook-signature`` may hold several space-separated signatures (key rotation): one valid
-``v1`` signature is enough. The key comes from :func:`alerts.dispatch_config.secret_key`
+``v1`` signature is enough. The key comes from :func:`core.config.dispatch.secret_key`
 (``whsec_`` base64 form or a raw secret).
 """
 
@@ -22,7 +22,7 @@ import hmac
 import time
 from collections.abc import Mapping
 
-from alerts.dispatch_config import secret_key
+from core.config.dispatch import secret_key
 from core.errors import FatalError
 
 ID_HEADER = "webhook-id"

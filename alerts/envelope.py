@@ -25,7 +25,7 @@ import json
 from datetime import UTC, datetime, timedelta, timezone
 from urllib.parse import quote
 
-from alerts.dispatch_config import EvidenceLinks
+from core.config.dispatch import EvidenceLinks
 from core.gbid import parse_gb_id
 from core.messages import Alert, AlertState, AlertTransition, Evidence, SceneEvent, Sighting
 from core.store import AlertRecord, JsonObject, JsonValue

@@ -33,8 +33,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
 
-from alerts.dispatch_config import EvidenceLinks
 from alerts.envelope import CHINA, evidence_url
+from core.config.dispatch import EvidenceLinks
 from core.gbid import parse_gb_id
 from core.messages import Alert, Box, Sighting
 from core.plates import COLOR_CODES, plate_class

@@ -18,6 +18,7 @@ import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+from alerts.dispatch import Dispatcher
 from alerts.outbox import AlertPublisher
 from alerts.rules import RuleEngine
 from alerts.sla import SlaTracker
@@ -25,7 +26,7 @@ from core import topics
 from core.bus import Bus, Delivery
 from core.clock import Clock
 from core.errors import RetryableError
-from core.messages import AlertState, AlertTransition, Observation, SceneEvent, Sighting
+from core.messages import Alert, AlertState, AlertTransition, Observation, SceneEvent, Sighting
 from core.retry import Backoff
 from core.store import AlertQuery, Store
 
@@ -48,6 +49,9 @@ class AlertService:
                  sla: SlaTracker | None = None) -> None:
         self.store, self.bus, self.engine, self.clock = store, bus, engine, clock
         self.sla = sla or SlaTracker()
+        self.dispatcher: Dispatcher | None = None
+        """Set before :meth:`start` to send alerts to 110 dispatch targets."""
+        self._stop = asyncio.Event()
         self.publisher = AlertPublisher(store, bus)
         self.counters = AlertCounters()
         self.consumer = f"{socket.gethostname()}-{os.getpid()}"
@@ -92,7 +96,7 @@ class AlertService:
                        group: str = GROUP) -> None:
         """Read, handle, then ack; on a transient failure keep the batch and retry it."""
         failures = 0
-        while True:
+        while not self._stop.is_set():
             try:
                 batch = await self.bus.read(topic, group, self.consumer, count=50, block=1.0)
                 for delivery in batch:
@@ -124,6 +128,33 @@ class AlertService:
         if isinstance(delivery.message, AlertTransition):
             self.sla.observe(delivery.message)
 
+    async def _dispatch_alert(self, delivery: Delivery) -> None:
+        if self.dispatcher is not None and isinstance(delivery.message, Alert):
+            await self.dispatcher.enqueue(delivery.message)
+
+    async def _dispatch_update(self, delivery: Delivery) -> None:
+        message = delivery.message
+        if self.dispatcher is None or not isinstance(message, AlertTransition):
+            return
+        if message.kind != "transition":
+            return
+        record = await asyncio.to_thread(self.store.get_alert, message.alert_id)
+        if record is not None:
+            await self.dispatcher.enqueue(record.alert, message)
+
+    def _dispatch_tasks(self) -> list[asyncio.Task[None]]:
+        """Consumers that queue alerts (and state updates) in the durable dispatch outbox;
+        an entry is acknowledged only once it is queued, so a crash re-queues (idempotent)."""
+        if self.dispatcher is None:
+            return []
+        return [
+            asyncio.create_task(self._consume(topics.ALERTS, self._dispatch_alert,
+                                              group="dispatch")),
+            asyncio.create_task(self._consume(topics.ALERT_TRANSITIONS, self._dispatch_update,
+                                              group="dispatch-updates")),
+            asyncio.create_task(self.dispatcher.run(self._stop)),
+        ]
+
     async def _ticker(self, interval: float) -> None:
         while True:
             try:
@@ -133,6 +164,7 @@ class AlertService:
             await asyncio.sleep(interval)
 
     async def start(self, tick_interval: float = 1.0) -> None:
+        self._stop.clear()
         await self.restore()
         sla_group = f"sla-{self.consumer}"
         self._tasks = [
@@ -143,12 +175,14 @@ class AlertService:
                                               group=sla_group)),
             asyncio.create_task(self._ticker(tick_interval)),
             asyncio.create_task(self.publisher.run()),
+            *self._dispatch_tasks(),
         ]
 
     async def stop(self) -> None:
+        self._stop.set()
         for task in self._tasks:
             task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        _done, pending = await asyncio.wait(self._tasks, timeout=5.0)
+        for task in pending:
+            log.error("alerts: task %s did not stop: %s", task.get_name(), task.get_stack())
         self._tasks = []

@@ -102,6 +102,8 @@ class Evidence:
     clip_to: float | None = None
     frame_seq: int | None = None
     box: Box | None = None
+    clip: str | None = None
+    """Where the clip between ``clip_from`` and ``clip_to`` is (or will be) written."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,9 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
+
+from alerts.dispatch import Dispatcher
 from alerts.lookup import watchlist_lookup
 from alerts.rules import RuleEngine
 from alerts.rules_config import Rule
@@ -100,6 +103,9 @@ async def start_alerting(config_dir: Path, ref: LoadedConfigRef, store: Store, b
     engine = RuleEngine(rules_for(config_dir, cameras), {c.id: c for c in cameras},
                         watchlist_lookup(watchlists.current), clock)
     service = AlertService(store, bus, engine, clock)
+    if ref.config.service.dispatch.targets:
+        service.dispatcher = Dispatcher(store, ref.config.service.dispatch, clock,
+                                        httpx.AsyncClient(follow_redirects=False))
     await service.start()
     alerting = Alerting(service, watchlists, config_dir)
     alerting.rules_stamp = alerting._stamp()

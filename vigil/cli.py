@@ -45,7 +45,24 @@ def _parser() -> argparse.ArgumentParser:
                          help="pack folder (default: $VIGIL_MODEL_PACK or ../shared/models)")
     install.add_argument("--to", dest="dest", type=Path, default=None,
                          help="model directory (default: models/ or $VIGIL_MODEL_DIR)")
+
+    rep = sub.add_parser("replay", help="analytics + rules on a video file, as fast as it goes")
+    rep.add_argument("video", type=Path, help="video file (anything FFmpeg decodes)")
+    rep.add_argument("--config", type=Path, default=None,
+                     help="config folder (default: configs if present): camera, rules, watchlists")
+    rep.add_argument("--camera", default=None, help="camera id (default: first enabled)")
+    rep.add_argument("--json", action="store_true", help="JSON lines with a 'type' field")
+    rep.add_argument("--realtime", action="store_true", help="pace at the file's frame rate")
+    rep.add_argument("--models", type=Path, default=None, help="model directory")
+    rep.add_argument("--evidence", type=Path, default=None, help="write evidence JPEGs here")
+    rep.add_argument("--start", default=None, help="time of the first frame (ISO 8601/POSIX)")
     return parser
+
+
+def _replay(args: argparse.Namespace) -> int:
+    from vigil.replay import replay_command
+
+    return replay_command(args)
 
 
 def _plates(args: argparse.Namespace) -> int:
@@ -99,6 +116,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "plates": _plates,
     "models": _models,
     "run": _run,
+    "replay": _replay,
 }
 
 

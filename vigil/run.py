@@ -16,18 +16,23 @@ from pathlib import Path
 
 import uvicorn
 
+from analytics.pipeline_parts import load_parts, parts_needed
 from console.app import create_app
 from console.auth import BOOTSTRAP_ENV, TokenBook
 from console.registry import CameraRegistry
+from core import topics
 from core.bus import Bus, LocalHub, local_socket_path, open_bus
 from core.clock import SystemClock
 from core.config import CameraDiff, ConfigWatcher, LoadedConfig, load_config
-from core.config.models import Camera
+from core.config.models import Camera, Service
+from core.errors import ModelError
 from core.store import Store, open_store
+from ingest.consumer import ConsumerSpec
 from ingest.node import IngestNode
 from vigil.alerting import Alerting, LoadedConfigRef, start_alerting, stop_alerting
+from vigil.analysis import FACTORY
 from vigil.demo import ensure_demo_video
-from vigil.statuses import StatusPublisher
+from vigil.publisher import BusPublisher
 
 log = logging.getLogger(__name__)
 DEMO_DIR = Path("var/demo")
@@ -40,7 +45,7 @@ class Node:
     hub: LocalHub | None
     bus: Bus
     store: Store
-    publisher: StatusPublisher
+    publisher: BusPublisher
     ingest: IngestNode
     watcher: ConfigWatcher
     alerting: Alerting
@@ -83,6 +88,24 @@ def _on_change(
     return apply
 
 
+def check_models(cameras: tuple[Camera, ...], model_dir: Path) -> None:
+    """Load once what the cameras' analytics need, so a missing model is reported at
+    start-up (naming the file and the install command), not in the middle of a stream."""
+    plates, detector = parts_needed(cameras)
+    if not (plates or detector):
+        return
+    try:
+        load_parts(model_dir, plates, detector)
+    except ModelError as exc:
+        log.error("%s\ncameras keep streaming; analytics that need this model stay off", exc)
+
+
+def analysis_spec(service: Service) -> ConsumerSpec:
+    return ConsumerSpec(FACTORY, {"bus": service.bus, "model_dir": service.models.dir,
+                                  "evidence_dir": service.evidence_dir,
+                                  "live_dir": service.live_dir})
+
+
 def _on_error(problems: list[str]) -> None:
     log.error("config change rejected, the running config stays:\n%s", "\n".join(problems))
 
@@ -95,9 +118,12 @@ async def start_node(config_dir: Path, loaded: LoadedConfig, registry: CameraReg
     store = await asyncio.to_thread(open_store, service.store, clock)
     ref = LoadedConfigRef(loaded)
     alerting = await start_alerting(config_dir, ref, store, bus, clock)
-    publisher = StatusPublisher(bus, asyncio.get_running_loop())
+    publisher = BusPublisher(bus, asyncio.get_running_loop())
     publisher.start()
-    ingest = IngestNode(publisher.submit, workers=service.workers or (os.cpu_count() or 1))
+    check_models(loaded.cameras, Path(service.models.dir))
+    ingest = IngestNode(lambda status: publisher.submit(topics.CAMERA_STATUS, status),
+                        workers=service.workers or (os.cpu_count() or 1),
+                        consumer=analysis_spec(service))
     watcher = ConfigWatcher(config_dir, on_change=_on_change(ingest, registry, ref),
                             on_error=_on_error)
     ref.config = watcher.current

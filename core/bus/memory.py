@@ -145,8 +145,11 @@ async def wait_for_entries(log: MemoryLog, name: str, block: float) -> None:
     """Sleep until something is appended to ``name`` or ``block`` seconds pass."""
     if block <= 0:
         return
+    # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation that
+    # arrives as the event fires, which leaves consumer loops impossible to stop.
     try:
-        await asyncio.wait_for(log.waiter(name).wait(), timeout=block)
+        async with asyncio.timeout(block):
+            await log.waiter(name).wait()
     except TimeoutError:
         return
 

@@ -7,20 +7,17 @@ instead of a silently ignored key. Cross-field checks that need more than one mo
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
-SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
+from core.config.base import SLUG, Strict
+from core.config.dispatch import DispatchConfig
+
 Norm = Annotated[float, Field(ge=0.0, le=1.0)]
 Point = tuple[Norm, Norm]
 Analytic = Literal["plates", "vehicles", "persons", "intrusion", "line_crossing",
                    "loitering", "crowd", "tamper"]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class Location(Strict):
@@ -132,6 +129,10 @@ class Service(Strict):
     console: ConsoleOptions = ConsoleOptions()
     models: ModelOptions = ModelOptions()
     workers: int = Field(0, ge=0, description="ingest worker processes; 0 = one per core")
+    dispatch: DispatchConfig = Field(default_factory=DispatchConfig,
+                                     description="110 dispatch targets (docs/dispatch.md)")
+    evidence_dir: str = Field("var/evidence", description="snapshots, plate crops, clips")
+    live_dir: str = Field("var/live", description="latest JPEG per camera (camera wall)")
     defaults: Defaults = Defaults()
 
     @field_validator("bus")

@@ -8,7 +8,7 @@ from dataclasses import replace
 import pytest
 
 from alerts.cap import NS, cap_xml, codes, identifier
-from alerts.dispatch_config import CapOptions, EvidenceLinks
+from core.config.dispatch import CapOptions, EvidenceLinks
 from core.messages import AlertState, AlertTransition, CameraState, CameraStatus
 from tests.alerts.test_dispatch_receiver import T0, make_alert
 

@@ -17,8 +17,8 @@ import httpx
 import pytest
 
 from alerts.dispatch import Dispatcher, matching_targets, webhook_id
-from alerts.dispatch_config import DispatchConfig, DispatchTarget, EvidenceLinks
 from core.clock import FakeClock
+from core.config.dispatch import DispatchConfig, DispatchTarget, EvidenceLinks
 from core.lifecycle import Action, transition
 from core.messages import Alert
 from core.store import DispatchItem, DispatchState, NotFoundError, Store, open_store

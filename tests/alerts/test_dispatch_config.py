@@ -10,7 +10,7 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
-from alerts.dispatch_config import DispatchConfig, DispatchTarget
+from core.config.dispatch import DispatchConfig, DispatchTarget
 from core.config.envvars import expand_env
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "dispatch.md"

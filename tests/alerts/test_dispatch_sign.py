@@ -7,9 +7,9 @@ import base64
 
 import pytest
 
-from alerts.dispatch_config import secret_key
 from alerts.dispatch_retry import MAX_RETRY_AFTER, Outcome, classify, retry_after
 from alerts.dispatch_sign import SignatureError, sign_headers, signature, verify
+from core.config.dispatch import secret_key
 
 # The Standard Webhooks specification's published example (id, timestamp, body, secret).
 VECTOR_ID = "msg_p5jXN8AQM9LWM0D4loKWxJek"

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from alerts.dispatch_config import EvidenceLinks
 from alerts.envelope import build_envelope, dumps, evidence_url, iso_time
 from core.clock import FakeClock
+from core.config.dispatch import EvidenceLinks
 from core.lifecycle import Action, transition
 from core.messages import Alert, CameraState, CameraStatus, Evidence, SceneEvent
 from core.store import AlertRecord, open_store

@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 
-from alerts.dispatch_config import EvidenceLinks
 from alerts.gat1400 import (
     SubImage,
     VehicleExtras,
@@ -20,6 +19,7 @@ from alerts.gat1400 import (
     motor_vehicle_object,
     viid_time,
 )
+from core.config.dispatch import EvidenceLinks
 from core.messages import Sighting
 from core.store import WatchlistRow
 from tests.alerts.test_dispatch_receiver import GB_CAMERA, T0, make_alert

@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
 
-from core.config.models import SLUG, Strict
+from core.config.base import SLUG, Strict
 
 WHSEC_PREFIX = "whsec_"
 """Standard Webhooks secret form: ``whsec_`` + base64 of the key bytes."""

@@ -1,0 +1,300 @@
+"""One camera's analytics: ``Frame`` in, ``Sighting``/``SceneEvent`` out.
+
+The frame's journey (architecture.md)::
+
+    motion gate → detector → tracker → plate reader per vehicle track → consensus → Sighting
+                                    └→ zones / lines / dwell / crowd → SceneEvent
+    every frame → tamper → SceneEvent(kind="tamper")
+
+A worker process calls :func:`~analytics.pipeline_parts.load_parts` once, builds one
+:class:`CameraPipeline` per camera, calls :meth:`CameraPipeline.process` for each decoded
+frame and :meth:`CameraPipeline.flush` when the stream ends (or the camera is removed).
+Everything here is synchronous; time is always ``frame.captured_at``.
+
+**Motion gate.** When nothing moves the detector is skipped. The tracker is then left
+alone while objects are visible (a car stopped at a barrier keeps its track: nothing moved,
+so its last box is still right, and its plate is still read on schedule), and fed an empty
+frame when nothing is visible, so tracks that left the picture end and their plate passes
+are finalised without waiting for the next periodic detector run.
+
+**Plates.** Vehicle mode reads inside each vehicle track's box on the schedule of
+:class:`~analytics.pipeline_reads.ReadSchedule`; checkpoint mode (``plates`` without
+``vehicles``) reads over the whole frame on every gated frame and tracks the plate boxes.
+Either way reads go to :class:`~analytics.consensus.PlateConsensus`, which emits the early
+and final sightings of each pass. The frame holding the heaviest read of a track is kept
+(a reference; frames are read-only) for its evidence picture, only while an
+:class:`~analytics.evidence.EvidenceWriter` is configured.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from dataclasses import dataclass, field
+
+from analytics.consensus import ConsensusOptions, Emission, PlateConsensus, WeightedRead
+from analytics.detector import Detector
+from analytics.evidence import EvidenceOptions, EvidenceWriter, Overlay, clip_window
+from analytics.motion import MotionGate, MotionOptions
+from analytics.pipeline_parts import (
+    SCENE_KINDS,
+    VEHICLE_LABELS,
+    PipelineParts,
+    PlateSource,
+    checkpoint_mode,
+    needs_detector,
+    needs_plates,
+)
+from analytics.pipeline_reads import (
+    ReadOptions,
+    ReadSchedule,
+    StageTimes,
+    assign_reads,
+    plate_detections,
+)
+from analytics.scene import SceneAnalyzer, SceneOptions
+from analytics.tamper import TamperDetector, TamperOptions
+from analytics.tracker import Tracker, TrackerOptions
+from core.config.models import Camera
+from core.messages import Box, Evidence, Frame, PlateRead, SceneEvent, Sighting, Track
+
+log = logging.getLogger(__name__)
+
+Output = Sighting | SceneEvent
+
+
+@dataclass(frozen=True, slots=True)
+class PipelineOptions:
+    """Per-stage settings; the defaults suit 10–25 fps sub-streams."""
+
+    motion_gate: bool = True
+    motion: MotionOptions = field(default_factory=MotionOptions)
+    tracker: TrackerOptions = field(default_factory=TrackerOptions)
+    reads: ReadOptions = field(default_factory=ReadOptions)
+    consensus: ConsensusOptions = field(default_factory=ConsensusOptions)
+    scene: SceneOptions = field(default_factory=SceneOptions)
+    tamper: TamperOptions = field(default_factory=TamperOptions)
+    evidence: EvidenceOptions = field(default_factory=EvidenceOptions)
+
+
+@dataclass(frozen=True, slots=True)
+class _Best:
+    """The heaviest read of a track so far: where to take its evidence picture from."""
+
+    weight: float
+    seq: int
+    plate_box: Box
+    vehicle_box: Box | None
+    frame: Frame | None
+
+
+class CameraPipeline:
+    """Analytics of one camera (module docstring). Not thread-safe: one thread per camera."""
+
+    def __init__(self, camera: Camera, parts: PipelineParts,
+                 evidence: EvidenceWriter | None = None,
+                 options: PipelineOptions | None = None) -> None:
+        self.camera = camera
+        self.options = options or PipelineOptions()
+        self.evidence = evidence
+        opts = self.options
+        self._detector: Detector | None = (
+            parts.detector_for(camera) if needs_detector(camera) else None)
+        self._reader: PlateSource | None = (
+            parts.plate_reader(camera) if needs_plates(camera) else None)
+        self._checkpoint = checkpoint_mode(camera)
+        self._gate = MotionGate(opts.motion) if opts.motion_gate else None
+        self._tracker = Tracker(camera.id, opts.tracker)
+        self._plate_tracker = Tracker(camera.id, opts.tracker)
+        self._consensus = PlateConsensus(camera.id, opts.consensus)
+        self._schedule = ReadSchedule(opts.reads)
+        self._scene_kinds = {SCENE_KINDS[a] for a in camera.analytics if a in SCENE_KINDS}
+        self._scene: SceneAnalyzer | None = None
+        self._tamper = (TamperDetector(camera.id, opts.tamper)
+                        if "tamper" in camera.analytics else None)
+        self._visible: list[Track] = []
+        self._plates_visible: list[Track] = []
+        self._last_quiet_read: float | None = None
+        self._best: dict[int, _Best] = {}
+        self.times = StageTimes()
+
+    def process(self, frame: Frame) -> list[Output]:
+        """Analyse one frame; the sightings and scene events it caused (often none)."""
+        self.times.frames += 1
+        run = self._gate_says_run(frame)
+        tracks = self._track(frame, run)
+        out: list[Output] = []
+        if self._reader is not None:
+            if self._checkpoint:
+                out += self._read_checkpoint(frame, run, self._reader)
+            else:
+                out += self._read_vehicles(frame, tracks, self._reader)
+        out += self._finish_passes(frame)
+        out += self._scene_events(frame, tracks)
+        if self._tamper is not None:
+            with self.times.measure("tamper"):
+                found = self._tamper.update(frame)
+            out += [self._event_evidence(frame, e, []) for e in found]
+        return out
+
+    def flush(self, at: float) -> list[Output]:
+        """End of stream at time ``at``: the final sighting of every open plate pass."""
+        with self.times.measure("consensus"):
+            emissions = self._consensus.flush(at)
+        out: list[Output] = [self._sighting(e, None) for e in emissions]
+        self._prune_best()
+        return out
+
+    def stats(self) -> dict[str, int]:
+        """State sizes and counters, for metrics."""
+        return {"tracks": self._tracker.active_count,
+                "plate_tracks": self._plate_tracker.active_count,
+                "passes": self._consensus.active_count,
+                "motion_skipped": self._gate.skipped if self._gate is not None else 0,
+                "frames_held": len(self._best),
+                "frames": self.times.frames}
+
+    def _gate_says_run(self, frame: Frame) -> bool:
+        if self._gate is None or (self._detector is None and not self._checkpoint):
+            return True
+        with self.times.measure("motion"):
+            return self._gate.check(frame).run
+
+    def _track(self, frame: Frame, run: bool) -> list[Track]:
+        """Detector + tracker when the gate runs; otherwise the still-visible tracks."""
+        if self._detector is None:
+            return []
+        at = frame.captured_at
+        if run:
+            with self.times.measure("detect"):
+                detections = self._detector.detect(frame)
+            with self.times.measure("track"):
+                self._visible = self._tracker.update(detections, at)
+        elif not self._visible:
+            with self.times.measure("track"):
+                self._tracker.update([], at)
+        return self._visible
+
+    def _read_vehicles(self, frame: Frame, tracks: list[Track],
+                       reader: PlateSource) -> list[Output]:
+        """Plates inside the vehicle tracks that are due a read."""
+        at = frame.captured_at
+        out: list[Output] = []
+        for track in tracks:
+            if track.label not in VEHICLE_LABELS:
+                continue
+            stage = self._consensus.stage(track.track_id)
+            if not self._schedule.take(track.track_id, at, stage):
+                continue
+            with self.times.measure("plate"):
+                read = reader.read(frame, track)
+            if read is not None:
+                out += self._add_read(frame, read, track.box)
+        return out
+
+    def _read_checkpoint(self, frame: Frame, run: bool, reader: PlateSource) -> list[Output]:
+        """Plates over the whole frame; plate boxes tracked as tracks labelled "plate".
+
+        When the gate is quiet, plates still in view are re-read every ``reads.interval``
+        seconds (a car waiting at a barrier) and an empty picture lets plate tracks end."""
+        at = frame.captured_at
+        if not run:
+            if not self._plates_visible:
+                with self.times.measure("track"):
+                    self._plate_tracker.update([], at)
+                return []
+            last = self._last_quiet_read
+            if last is not None and at - last < self.options.reads.interval:
+                return []
+            self._last_quiet_read = at
+        with self.times.measure("plate"):
+            results = reader.read_frame(frame.image)
+        with self.times.measure("track"):
+            tracks = self._plate_tracker.update(plate_detections(results), at)
+        self._plates_visible = tracks
+        out: list[Output] = []
+        for read in assign_reads(results, tracks, frame.seq):
+            out += self._add_read(frame, read, None)
+        return out
+
+    def _add_read(self, frame: Frame, read: PlateRead, vehicle_box: Box | None) -> list[Output]:
+        if self._consensus.stage(read.track_id) == "closed":
+            return []  # a plate still in view after its final (max duration): nothing new
+        weight = WeightedRead(read, frame.captured_at).weight
+        best = self._best.get(read.track_id)
+        if best is None or weight > best.weight:
+            kept = frame if self.evidence is not None else None
+            self._best[read.track_id] = _Best(weight, frame.seq, read.box, vehicle_box, kept)
+        with self.times.measure("consensus"):
+            emissions = self._consensus.add(read, frame.captured_at)
+        return [self._sighting(e, frame) for e in emissions]
+
+    def _finish_passes(self, frame: Frame) -> list[Output]:
+        """Finals of ended tracks and of passes that ran too long or went idle. Both
+        trackers' ended lists are drained every frame, plates or not, to stay bounded."""
+        ended = self._plate_tracker.ended() + self._tracker.ended()
+        if self._reader is None:
+            return []
+        with self.times.measure("consensus"):
+            emissions: list[Emission] = []
+            for track in ended:
+                self._schedule.forget(track.track_id)
+                emissions += self._consensus.end(track.track_id, track.last_seen)
+            emissions += self._consensus.expire(frame.captured_at)
+        out: list[Output] = [self._sighting(e, frame) for e in emissions]
+        self._prune_best()
+        return out
+
+    def _prune_best(self) -> None:
+        """Passes closed without a sighting keep no frame (bounds the frames held)."""
+        for track_id in [t for t in self._best
+                         if self._consensus.stage(t) not in ("reading", "early")]:
+            del self._best[track_id]
+
+    def _sighting(self, emission: Emission, frame: Frame | None) -> Sighting:
+        """The emitted sighting with its evidence (written when a writer is configured)."""
+        sighting = emission.sighting
+        best = self._best.get(emission.track_id)
+        if sighting.final:
+            self._best.pop(emission.track_id, None)
+        if best is None:
+            best = _Best(0.0, emission.best.frame_seq, emission.best.box, None, frame)
+        picture = best.frame
+        if self.evidence is not None and picture is not None:
+            with self.times.measure("evidence"):
+                evidence = self.evidence.sighting(picture, sighting, best.plate_box,
+                                                  best.vehicle_box)
+        else:
+            clip_from, clip_to = clip_window(sighting.first_seen, sighting.last_seen,
+                                             self.options.evidence)
+            evidence = Evidence(clip_from=clip_from, clip_to=clip_to, frame_seq=best.seq,
+                                box=best.plate_box)
+        return dataclasses.replace(sighting, evidence=evidence)
+
+    def _scene_events(self, frame: Frame, tracks: list[Track]) -> list[Output]:
+        if not self._scene_kinds:
+            return []
+        height, width = frame.image.shape[:2]
+        if self._scene is None or self._scene.frame_size != (width, height):
+            self._scene = SceneAnalyzer(self.camera.id, self.camera.zones, self.camera.lines,
+                                        (width, height), self.options.scene)
+        with self.times.measure("scene"):
+            found = self._scene.update(tracks, frame.captured_at)
+        boxes = {t.track_id: t.box for t in tracks}
+        return [self._event_evidence(frame, e, [boxes[i] for i in e.track_ids if i in boxes])
+                for e in found if e.kind in self._scene_kinds]
+
+    def _event_evidence(self, frame: Frame, event: SceneEvent, boxes: list[Box]) -> SceneEvent:
+        """``event`` with its snapshot written (when configured) and its clip widened."""
+        if self.evidence is not None:
+            overlay = Overlay(self.camera.zones, self.camera.lines, event.zone, tuple(boxes))
+            with self.times.measure("evidence"):
+                evidence = self.evidence.event(frame, event, overlay)
+        else:
+            first = event.evidence.clip_from if event.evidence.clip_from is not None \
+                else event.at
+            last = event.evidence.clip_to if event.evidence.clip_to is not None else event.at
+            clip_from, clip_to = clip_window(first, last, self.options.evidence)
+            evidence = dataclasses.replace(event.evidence, clip_from=clip_from,
+                                           clip_to=clip_to, frame_seq=frame.seq)
+        return dataclasses.replace(event, evidence=evidence)

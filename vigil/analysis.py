@@ -1,0 +1,203 @@
+"""Analytics inside the ingest worker processes (the frame consumer ``vigil run`` installs).
+
+Built in each worker process from :data:`FACTORY`: it loads the models its cameras need
+once (shared by every camera of the process), runs one :class:`CameraPipeline` thread per
+camera that takes the newest frame from the camera's slot, and publishes the sightings
+and scene events on the bus. When a pass or event is over, the clip between its
+``clip_from`` and ``clip_to`` is cut from the camera's packet ring by remuxing.
+
+A missing model never crashes a stream: the camera keeps streaming, its analytics are
+off, and the log names the file and the install command (``vigil run`` also checks this
+at start-up, before any camera opens).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import cv2
+
+from analytics.evidence import EvidenceWriter
+from analytics.pipeline import CameraPipeline
+from analytics.pipeline_parts import PipelineParts, load_parts, needs_detector, needs_plates
+from core import topics
+from core.errors import ModelError
+from core.messages import Evidence, Frame, SceneEvent, Sighting
+from ingest.worker import CameraWorker
+from vigil.publisher import LoopThread
+
+log = logging.getLogger(__name__)
+FACTORY = "vigil.analysis:make_host"
+CLIP_GRACE = 1.0
+"""Seconds after ``clip_to`` before the clip is cut (packets still arriving)."""
+LIVE_INTERVAL = 1.0
+LIVE_WIDTH = 640
+
+
+def write_live_jpeg(directory: Path, frame: Frame) -> None:
+    height, width = frame.image.shape[:2]
+    image: Any = frame.image
+    if width > LIVE_WIDTH:
+        image = cv2.resize(image, (LIVE_WIDTH, height * LIVE_WIDTH // width),
+                           interpolation=cv2.INTER_AREA)
+    ok, data = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 75])
+    if not ok:
+        return
+    directory.mkdir(parents=True, exist_ok=True)
+    tmp = directory / f".{frame.camera_id}.jpg.tmp"
+    tmp.write_bytes(data.tobytes())
+    tmp.replace(directory / f"{frame.camera_id}.jpg")
+
+
+def clip_path(evidence: Evidence, key: str, camera_id: str) -> str:
+    """The clip beside the snapshot (relative to the evidence dir)."""
+    if evidence.snapshot:
+        stem = evidence.snapshot.rsplit(".", 1)[0].removesuffix("_scene")
+        return f"{stem}_clip.mp4"
+    return f"{camera_id}/clips/{key}_clip.mp4"
+
+
+class _CameraRun:
+    """One camera's analysis thread."""
+
+    def __init__(self, host: AnalysisHost, worker: CameraWorker,
+                 pipeline: CameraPipeline | None) -> None:
+        self.host, self.worker, self.pipeline = host, worker, pipeline
+        self.live_at = 0.0
+        self.stop = threading.Event()
+        self.clips: list[tuple[float, str, float, float]] = []
+        self.thread = threading.Thread(target=self._loop, daemon=True,
+                                       name=f"analytics-{worker.camera.id}")
+
+    def _loop(self) -> None:
+        slot, cid = self.worker.slot, self.worker.camera.id
+        while not self.stop.is_set() and slot is not None:
+            frame = slot.take(timeout=0.5)
+            try:
+                if frame is not None:
+                    self._live(frame)
+                outputs = self.pipeline.process(frame) if frame and self.pipeline else []
+                for message in outputs:
+                    self._emit(message)
+                self._cut_due_clips()
+            except Exception:  # one bad frame must not end the camera's analytics
+                log.exception("camera %s: analytics failed on a frame", cid)
+        for message in self.pipeline.flush(time.time()) if self.pipeline else []:
+            self._emit(message)
+
+    def _live(self, frame: Frame) -> None:
+        """The camera wall's picture: a small JPEG, replaced atomically about once a second."""
+        if frame.captured_at - self.live_at < LIVE_INTERVAL:
+            return
+        self.live_at = frame.captured_at
+        write_live_jpeg(self.host.live_dir, frame)
+
+    def _emit(self, message: Sighting | SceneEvent) -> None:
+        ev = message.evidence
+        key = message.sighting_id if isinstance(message, Sighting) else message.event_id
+        start, end = ev.clip_from, ev.clip_to
+        if start is not None and end is not None and self.worker.ring is not None:
+            clip = ev.clip or clip_path(ev, key, self.worker.camera.id)
+            message = replace(message, evidence=replace(ev, clip=clip))
+            if not isinstance(message, Sighting) or message.final:
+                self.clips.append((end + CLIP_GRACE, clip, start, end))
+        topic = topics.SIGHTINGS if isinstance(message, Sighting) else topics.EVENTS
+        self.host.publish(topic, message)
+
+    def _cut_due_clips(self) -> None:
+        now = time.time()
+        due = [c for c in self.clips if c[0] <= now]
+        if not due or self.worker.ring is None:
+            return
+        self.clips = [c for c in self.clips if c[0] > now]
+        for _, rel, start, end in due:
+            path = self.host.evidence_dir / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                self.worker.ring.write_clip(path, start, end)
+            except (LookupError, OSError) as exc:
+                log.warning("camera %s: clip %s not cut: %s", self.worker.camera.id, rel, exc)
+
+
+class AnalysisHost:
+    """The :class:`ingest.consumer.FrameConsumer` of one worker process."""
+
+    def __init__(self, options: dict[str, Any]) -> None:
+        self.model_dir = Path(str(options["model_dir"]))
+        self.evidence_dir = Path(str(options["evidence_dir"]))
+        self.live_dir = Path(str(options["live_dir"]))
+        self._bus_url = str(options["bus"])
+        self._detector = str(options.get("detector", "onnx"))
+        self._lock = threading.Lock()
+        self._bus: LoopThread | None = None
+        self._parts = PipelineParts()
+        self._failed: set[str] = set()
+        self._runs: dict[str, _CameraRun] = {}
+
+    def publish(self, topic: str, message: Sighting | SceneEvent) -> None:
+        with self._lock:
+            if self._bus is None:
+                self._bus = LoopThread(self._bus_url)
+            bus = self._bus
+        bus.publisher.submit(topic, message)
+
+    def _parts_for(self, worker: CameraWorker) -> PipelineParts | None:
+        """Load (once per process) whatever this camera needs that is not loaded yet."""
+        camera = worker.camera
+        plates = needs_plates(camera) and self._parts.plates is None
+        detector = needs_detector(camera) and self._parts.detector is None
+        need = {"plates"} if plates else set()
+        need |= {"detector"} if detector else set()
+        if not need or need <= self._failed:
+            return self._parts if not (need & self._failed) else None
+        try:
+            loaded = load_parts(self.model_dir, plates, detector, self._detector)
+        except ModelError as exc:
+            self._failed |= need
+            log.error("camera %s: analytics off: %s", camera.id, exc)
+            return None
+        self._parts = PipelineParts(loaded.detector or self._parts.detector,
+                                    loaded.plates or self._parts.plates)
+        return self._parts
+
+    def _pipeline(self, worker: CameraWorker) -> CameraPipeline | None:
+        camera = worker.camera
+        if not camera.analytics:
+            return None
+        with self._lock:
+            parts = self._parts_for(worker)
+        if parts is None:
+            return None
+        try:
+            pipeline = CameraPipeline(camera, parts, EvidenceWriter(self.evidence_dir))
+        except ModelError as exc:
+            log.error("camera %s: analytics off: %s", camera.id, exc)
+            return None
+        log.info("camera %s: analytics %s running", camera.id, ",".join(camera.analytics))
+        return pipeline
+
+    def camera_started(self, worker: CameraWorker) -> None:
+        run = _CameraRun(self, worker, self._pipeline(worker))
+        self._runs[worker.camera.id] = run
+        run.thread.start()
+
+    def camera_stopped(self, camera_id: str) -> None:
+        run = self._runs.pop(camera_id, None)
+        if run is not None:
+            run.stop.set()
+            run.thread.join(5.0)
+
+    def close(self) -> None:
+        for camera_id in list(self._runs):
+            self.camera_stopped(camera_id)
+        if self._bus is not None:
+            self._bus.close()
+
+
+def make_host(options: dict[str, Any]) -> AnalysisHost:
+    return AnalysisHost(options)

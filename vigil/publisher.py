@@ -1,0 +1,98 @@
+"""Carry small typed facts from threads onto the bus.
+
+Camera workers, the status pump and analytics threads report from their own threads; the
+bus is async. Messages go through a bounded queue (policy: drop the oldest, counted —
+rule 4 for observations) to one publishing task on an event loop. In the main process
+that loop is the node's; in a worker process :class:`LoopThread` provides one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+
+from core.bus import Bus, open_bus
+from core.errors import BusError
+from core.messages import WireMessage
+from core.retry import Backoff
+
+log = logging.getLogger(__name__)
+
+
+class BusPublisher:
+    def __init__(self, bus: Bus, loop: asyncio.AbstractEventLoop, bound: int = 10_000) -> None:
+        self._bus = bus
+        self._loop = loop
+        self._queue: asyncio.Queue[tuple[str, WireMessage]] = asyncio.Queue(bound)
+        self.dropped = 0
+        self.published = 0
+        self._task: asyncio.Task[None] | None = None
+
+    def submit(self, topic: str, message: WireMessage) -> None:
+        """Thread-safe; never blocks the caller (a decode, watchdog or analytics thread)."""
+        self._loop.call_soon_threadsafe(self._put, topic, message)
+
+    def _put(self, topic: str, message: WireMessage) -> None:
+        if self._queue.full():
+            self._queue.get_nowait()
+            self.dropped += 1
+            if self.dropped % 100 == 1:
+                log.warning("bus publisher queue full: %d messages dropped", self.dropped)
+        self._queue.put_nowait((topic, message))
+
+    def start(self) -> None:
+        self._task = self._loop.create_task(self._pump())
+
+    async def _pump(self) -> None:
+        failures = 0
+        while True:
+            topic, message = await self._queue.get()
+            while True:
+                try:
+                    await self._bus.publish(topic, message)
+                    self.published += 1
+                    failures = 0
+                    break
+                except BusError as exc:
+                    failures += 1
+                    wait = Backoff(0.2, 5.0).delay(failures)
+                    log.warning("publish to %s failed (%s); retrying in %.1fs", topic, exc, wait)
+                    await asyncio.sleep(wait)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+
+class LoopThread:
+    """An event loop in a daemon thread with a bus publisher on it (for worker processes)."""
+
+    def __init__(self, bus_url: str) -> None:
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self.loop.run_forever, name="bus-publisher",
+                                        daemon=True)
+        self._thread.start()
+        self.bus = asyncio.run_coroutine_threadsafe(open_bus(bus_url), self.loop).result(30)
+        self.publisher = BusPublisher(self.bus, self.loop)
+        self.loop.call_soon_threadsafe(self.publisher.start)
+
+    def close(self, timeout: float = 5.0) -> None:
+        async def finish() -> None:
+            await self._drain(timeout)
+            await self.publisher.stop()
+            await self.bus.close()
+
+        with contextlib.suppress(TimeoutError, RuntimeError):
+            asyncio.run_coroutine_threadsafe(finish(), self.loop).result(timeout + 2)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(timeout)
+
+    async def _drain(self, timeout: float) -> None:
+        """Give queued messages a moment to leave before the process exits."""
+        end = self.loop.time() + timeout
+        while not self.publisher._queue.empty() and self.loop.time() < end:
+            await asyncio.sleep(0.05)
