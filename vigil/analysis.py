@@ -182,6 +182,8 @@ class AnalysisHost:
         return pipeline
 
     def camera_started(self, worker: CameraWorker) -> None:
+        if not worker.camera.enabled:
+            return
         run = _CameraRun(self, worker, self._pipeline(worker))
         self._runs[worker.camera.id] = run
         run.thread.start()
