@@ -49,6 +49,7 @@ class CameraLifecycle:
         self.state = CameraState.STOPPED
         self.since = clock.now()
         self.detail = ""
+        self._retries = 0
 
     def transition(self, new: CameraState, detail: str = "") -> None:
         """Move to ``new`` or raise ``TransitionError``; logs and notifies on success."""
@@ -59,10 +60,21 @@ class CameraLifecycle:
                 raise TransitionError(f"camera {self.camera_id} in state {old.value}",
                                       " or ".join(s.value for s in allowed), new.value)
             self.state, self.since, self.detail = new, self._clock.now(), detail
-            log.info("camera %s: %s -> %s%s", self.camera_id, old.value, new.value,
-                     f" ({detail})" if detail else "")
+            log.log(self._level(old, new), "camera %s: %s -> %s%s", self.camera_id, old.value,
+                    new.value, f" ({detail})" if detail else "")
             if self._on_change is not None:
                 self._on_change(old, new, detail)
+
+    def _level(self, old: CameraState, new: CameraState) -> int:
+        """A camera that stays down cycles connecting <-> backoff for hours: log the first
+        cycle and then every 100th move at INFO, the rest at DEBUG, so the log stays
+        readable while the state is still published on every change."""
+        retry = {CameraState.CONNECTING, CameraState.BACKOFF}
+        if old not in retry or new not in retry:
+            self._retries = 0
+            return logging.INFO
+        self._retries += 1
+        return logging.INFO if self._retries <= 2 or self._retries % 100 == 0 else logging.DEBUG
 
     def can(self, new: CameraState) -> bool:
         with self._lock:
