@@ -18,9 +18,9 @@ from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 
 from pydantic import ValidationError
-from pydantic_core import ErrorDetails
 
 from alerts.rules_config import RULE_KINDS, ClonedRule, Rule, RulesFile, Scoped
+from core.config.loader import pydantic_message
 from core.config.problems import KeyPath, Problem
 from core.config.yamlpos import YamlDoc, YamlProblems, load_yaml, read_yaml
 from core.errors import ConfigError
@@ -111,23 +111,13 @@ def _validation(doc: YamlDoc, prefix: KeyPath, validate: Callable[[], object]) -
     try:
         validate()
     except ValidationError as exc:
-        return [_place(doc, (*prefix, *error["loc"]), _message(error))
+        return [_place(doc, (*prefix, *error["loc"]), pydantic_message(error))
                 for error in exc.errors(include_url=False)]
     return []
 
 
 def _place(doc: YamlDoc, where: KeyPath, message: str) -> Problem:
     return Problem(doc.source, doc.line_of(where), where, message)
-
-
-def _message(error: ErrorDetails) -> str:
-    """Pydantic's message without the "Value error, " prefix our own validators get."""
-    ctx = error.get("ctx") or {}
-    if error["type"] == "value_error" and "error" in ctx:
-        return str(ctx["error"])
-    if error["type"] == "string_type" and isinstance(error.get("input"), int | float | bool):
-        return f"{error['msg']}; put the value in quotes"
-    return error["msg"]
 
 
 def _duplicates(doc: YamlDoc, placed: Sequence[tuple[int, Rule]]) -> list[Problem]:

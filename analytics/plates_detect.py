@@ -26,7 +26,8 @@ import numpy as np
 import numpy.typing as npt
 
 from analytics import modelpack
-from analytics.plates_geometry import Floats, Letterbox, UInt8Image, letterbox, nms
+from analytics.geometry import nms
+from analytics.plates_geometry import Floats, Letterbox, UInt8Image, letterbox
 from analytics.runtime import OnnxModel, RuntimeOptions, load_model
 from core.messages import Box
 

@@ -71,28 +71,6 @@ def iou(a: Box, b: Box) -> float:
     return float(inter / union) if union > 0 else 0.0
 
 
-def nms(boxes: Floats, scores: Floats, threshold: float) -> Indices:
-    """Greedy non-maximum suppression: indices of the boxes kept, best score first.
-
-    A box is dropped when its IoU with an already kept box is above ``threshold``.
-    ``boxes`` is ``(N, 4)`` as x1, y1, x2, y2.
-    """
-    order = np.argsort(-scores, kind="stable")
-    x1, y1, x2, y2 = (boxes[:, i] for i in range(4))
-    areas = np.clip(x2 - x1, 0, None) * np.clip(y2 - y1, 0, None)
-    keep: list[int] = []
-    while order.size:
-        best, rest = int(order[0]), order[1:]
-        keep.append(best)
-        inter_w = np.clip(np.minimum(x2[best], x2[rest]) - np.maximum(x1[best], x1[rest]), 0, None)
-        inter_h = np.clip(np.minimum(y2[best], y2[rest]) - np.maximum(y1[best], y1[rest]), 0, None)
-        inter = inter_w * inter_h
-        union = areas[best] + areas[rest] - inter
-        overlap = np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
-        order = rest[overlap <= threshold]
-    return np.array(keep, dtype=np.intp)
-
-
 def order_corners(points: Floats) -> Floats:
     """Four corners as top-left, top-right, bottom-right, bottom-left.
 

@@ -231,11 +231,11 @@ def _validation_problems(exc: ValidationError, doc: YamlDoc, skip: set[KeyPath],
     for error in exc.errors(include_url=False):
         where: KeyPath = (*prefix, *error["loc"])
         if where not in skip:
-            problems.append(Problem(source, doc.line_of(where), where, _message(error)))
+            problems.append(Problem(source, doc.line_of(where), where, pydantic_message(error)))
     return problems
 
 
-def _message(error: ErrorDetails) -> str:
+def pydantic_message(error: ErrorDetails) -> str:
     """Pydantic's message, minus its "Value error, " prefix for our own validators, plus a
     hint when YAML turned an unquoted value (``id: 3402...``, ``password: 123456``) into a
     number or boolean where text was expected."""

@@ -6,12 +6,12 @@ import cv2
 import numpy as np
 import pytest
 
+from analytics.geometry import nms
 from analytics.plates_geometry import (
     expand_quad,
     iou,
     letterbox,
     looks_like_crop,
-    nms,
     order_corners,
     quad_size,
     rectify,
