@@ -30,9 +30,10 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationErro
 
 from alerts.dispatch_sign import DEFAULT_TOLERANCE, SignatureError, verify
 from core.clock import Clock
-from core.errors import FatalError
+from core.errors import AuthenticationError, FatalError, RequestError
 from core.messages import AlertTransition
 from core.store import JsonObject, Store
+from core.store.records import NotFoundError
 
 CallbackStatus = Literal["accepted", "dispatched", "arrived", "feedback", "closed"]
 STATUS_LABELS: dict[str, str] = {
@@ -122,3 +123,22 @@ def handle_callback(store: Store, headers: Mapping[str, str], body: str | bytes,
                                            _note(msg)), detail)
     store.audit(by, f"dispatch.callback.{msg.status}", f"alert:{msg.alert_id}", detail)
     return result
+
+
+class DispatchCallbacks:
+    """:class:`core.ports.DispatchPort` for the console: maps refusals onto core errors so
+    the API answers 401 (signature), 422 (malformed) or 404 (unknown alert)."""
+
+    def __init__(self, store: Store, secret: str, clock: Clock) -> None:
+        self._store, self._secret, self._clock = store, secret, clock
+
+    def callback(self, headers: Mapping[str, str], body: bytes) -> str:
+        try:
+            result = handle_callback(self._store, headers, body, self._secret, self._clock)
+        except CallbackError as exc:
+            if exc.http_status == 401:
+                raise AuthenticationError(str(exc)) from exc
+            if exc.http_status == 404:
+                raise NotFoundError(str(exc)) from exc
+            raise RequestError([("body", str(exc))]) from exc
+        return result.alert_id

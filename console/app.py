@@ -1,8 +1,10 @@
-"""The FastAPI application: health, metrics and the camera API.
+"""The FastAPI application: health, metrics, the REST API under ``/api`` and ``/ws``.
 
 The app holds no pipeline objects: it reads the :class:`CameraRegistry` that a bus
-consumer task keeps fresh, so the same app works on a node that runs cameras and on a
-console-only node reading a shared Redis bus.
+consumer task keeps fresh, the store (alerts, users, the event log) and the two ports
+``vigil`` injects (watchlists, dispatch). So the same app works on a node that runs
+cameras and on a console-only node reading a shared Redis bus and database; several
+console processes can sit behind one load balancer (see :mod:`console.hub`).
 """
 
 from __future__ import annotations
@@ -12,66 +14,103 @@ import contextlib
 import logging
 import os
 import socket
-from collections.abc import AsyncIterator
-from typing import Annotated, Any
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
 
-from fastapi import Depends, FastAPI, HTTPException, Response
+from fastapi import FastAPI, Request, Response
+from fastapi.staticfiles import StaticFiles
 
-from console.auth import Principal, TokenBook, require_token
+from console import errors, routes_alerts, routes_data, routes_people, routes_watchlists
+from console.auth import TokenBook
+from console.context import ConsoleDeps, Context
+from console.hub import Hub
 from console.metrics import render
 from console.registry import CameraRegistry
+from console.ws import websocket_feed
 from core import topics
 from core.bus import Bus
 from core.errors import BusError
 from core.messages import CameraStatus
 
 log = logging.getLogger(__name__)
-Auth = Annotated[Principal, Depends(require_token)]
+StatusHook = Callable[[CameraStatus], None]
+Next = Callable[[Request], Awaitable[Response]]
+STATIC = Path(__file__).parent / "static"
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' blob:; "
+       "media-src 'self' blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+       "frame-ancestors 'none'; form-action 'self'")
 
 
-def create_app(cameras: CameraRegistry, tokens: TokenBook, bus: Bus | None = None) -> FastAPI:
-    """Build the app. With ``bus``, camera statuses are consumed from it while serving."""
+def create_app(cameras: CameraRegistry, tokens: TokenBook, bus: Bus | None = None,
+               deps: ConsoleDeps | None = None) -> FastAPI:
+    """Build the app. With ``bus``, camera statuses are consumed from it and alert events
+    wake the WebSocket hub; with ``deps.store``, the alert, people and WebSocket parts work
+    (without it they answer 503)."""
+    deps = deps or ConsoleDeps()
+    ctx = Context(cameras, tokens, bus, deps)
+    if deps.store is not None:
+        ctx.hub = Hub(deps.store, cameras, deps.settings, deps.clock)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        task = asyncio.create_task(consume_statuses(bus, cameras)) if bus else None
-        yield
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        hub = ctx.hub
+        hook = (lambda status: hub.camera(status.camera_id)) if hub is not None else None
+        task = asyncio.create_task(consume_statuses(bus, cameras, hook)) if bus else None
+        if hub is not None:
+            await hub.start(bus)
+        try:
+            yield
+        finally:
+            if hub is not None:
+                await hub.stop()
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
 
-    app = FastAPI(title="Vigil", version="0.1.0", lifespan=lifespan)
+    app = FastAPI(title="Vigil", version="0.2.0", lifespan=lifespan,
+                  description="Alert console API: see docs/console-api.md")
+    app.state.console = ctx
     app.state.tokens = tokens
     app.state.cameras = cameras
+    errors.install(app)
+    for module in (routes_people, routes_alerts, routes_data, routes_watchlists):
+        app.include_router(module.router)
+    app.add_api_websocket_route("/ws", websocket_feed)
 
-    @app.get("/health")
+    @app.get("/health", tags=["ops"])
     def health() -> dict[str, Any]:
         views = cameras.views()
         return {"status": "ok", "cameras": len(views),
                 "streaming": sum(1 for v in views if v.status and v.status.state == "streaming")}
 
-    @app.get("/metrics")
+    @app.get("/metrics", tags=["ops"], response_class=Response)
     def metrics() -> Response:
-        return Response(render(cameras), media_type="text/plain; version=0.0.4")
+        stats = ctx.hub.stats if ctx.hub is not None else None
+        return Response(render(cameras, stats), media_type="text/plain; version=0.0.4")
 
-    @app.get("/api/cameras")
-    def list_cameras(_who: Auth) -> list[dict[str, Any]]:
-        return [v.as_json() for v in cameras.views()]
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next: Next) -> Response:
+        """The page loads nothing from elsewhere (offline police network): say so to the
+        browser, so an injected script or a stray CDN link fails loudly."""
+        response = await call_next(request)
+        if not request.url.path.startswith(("/docs", "/redoc")):  # Swagger UI: CDN assets
+            response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        return response
 
-    @app.get("/api/cameras/{camera_id}")
-    def get_camera(camera_id: str, _who: Auth) -> dict[str, Any]:
-        view = cameras.view(camera_id)
-        if view is None:
-            raise HTTPException(404, f"no camera {camera_id!r}")
-        return view.as_json()
-
+    # last, so /api, /ws, /health, /metrics and /docs match first
+    app.mount("/", StaticFiles(directory=STATIC, html=True), name="console")
     return app
 
 
-async def consume_statuses(bus: Bus, cameras: CameraRegistry) -> None:
-    """Follow ``camera.status`` in a group of its own (every console sees every status)."""
-    group = f"console-{socket.gethostname()}-{os.getpid()}"
+async def consume_statuses(bus: Bus, cameras: CameraRegistry,
+                           on_status: StatusHook | None = None) -> None:
+    """Follow ``camera.status`` in a group of this app's own (every console sees every
+    status); ``on_status`` is told of each one applied (the hub pushes it to clients)."""
+    group = f"console-{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     while True:
         try:
             batch = await bus.read(topics.CAMERA_STATUS, group, "console", count=100, block=1.0)
@@ -82,5 +121,7 @@ async def consume_statuses(bus: Bus, cameras: CameraRegistry) -> None:
         for delivery in batch:
             if isinstance(delivery.message, CameraStatus):
                 cameras.apply(delivery.message)
+                if on_status is not None:
+                    on_status(delivery.message)
         if batch:
             await bus.ack(topics.CAMERA_STATUS, group, [d.id for d in batch])

@@ -12,6 +12,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from console.hub import WsStats
 from console.registry import CameraRegistry
 from core.messages import CameraState
 
@@ -47,7 +48,34 @@ class CameraCollector(Collector):
         yield from (fps, state, drops, reconnects, decode, last)
 
 
-def render(cameras: CameraRegistry) -> bytes:
+class WsCollector(Collector):
+    """The WebSocket hub: clients now, frames sent, replayed, clients dropped as too slow."""
+
+    def __init__(self, stats: WsStats) -> None:
+        self._stats = stats
+
+    def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
+        st = self._stats
+        yield GaugeMetricFamily("vigil_console_ws_clients", "Connected WebSocket clients",
+                                value=st.clients)
+        yield CounterMetricFamily("vigil_console_ws_connections",
+                                  "WebSocket clients accepted", value=st.connections)
+        yield CounterMetricFamily("vigil_console_ws_sent", "WebSocket frames sent",
+                                  value=st.sent)
+        yield CounterMetricFamily("vigil_console_ws_replayed",
+                                  "Events sent from the event log (resume or catch-up)",
+                                  value=st.replayed)
+        yield CounterMetricFamily("vigil_console_ws_dropped_clients",
+                                  "Clients disconnected because their queue stayed full",
+                                  value=st.dropped_clients)
+        yield GaugeMetricFamily("vigil_console_ws_last_event_id",
+                                "Newest alert event id the hub has fanned out",
+                                value=st.last_id)
+
+
+def render(cameras: CameraRegistry, ws: WsStats | None = None) -> bytes:
     registry = CollectorRegistry(auto_describe=False)
     registry.register(CameraCollector(cameras))
+    if ws is not None:
+        registry.register(WsCollector(ws))
     return generate_latest(registry)

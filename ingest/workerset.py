@@ -8,10 +8,11 @@ survives its restarts, so an in-process consumer holding it keeps receiving fram
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from core.clock import Clock
@@ -102,8 +103,16 @@ class WorkerSet:
         worker = CameraWorker(camera, self._on_status, self._clock, slot)
         self._workers[camera.id] = worker
         worker.start()
-        if self._consumer is not None:
-            self._consumer.camera_started(worker)
+        self._tell(lambda c: c.camera_started(worker), camera.id)
+
+    def _tell(self, call: Callable[[FrameConsumer], None], camera_id: str) -> None:
+        """A consumer failure is logged and never stops the cameras of this process."""
+        if self._consumer is None:
+            return
+        try:
+            call(self._consumer)
+        except Exception:
+            log.exception("camera %s: frame consumer failed", camera_id)
 
     def _update(self, worker: CameraWorker, camera: Camera) -> None:
         """Same stream, other settings (zones, analytics): the stream keeps running and the
@@ -111,15 +120,12 @@ class WorkerSet:
         if worker.camera == camera:
             return
         worker.camera = camera
-        if self._consumer is not None:
-            self._consumer.camera_stopped(camera.id)
-            self._consumer.camera_started(worker)
+        self._tell(lambda c: c.camera_stopped(camera.id), camera.id)
+        self._tell(lambda c: c.camera_started(worker), camera.id)
 
     def _tell_stopped(self, camera_ids: Sequence[str]) -> None:
-        if self._consumer is None:
-            return
         for camera_id in camera_ids:
-            self._consumer.camera_stopped(camera_id)
+            self._tell(functools.partial(_stopped, camera_id=camera_id), camera_id)
 
     def worker(self, camera_id: str) -> CameraWorker | None:
         with self._lock:
@@ -138,10 +144,13 @@ class WorkerSet:
             self._slots.clear()
         self._tell_stopped([w.camera.id for w in leaving])
         _stop_all(leaving)
-        if self._consumer is not None:
-            self._consumer.close()
+        self._tell(lambda c: c.close(), "*")
         for slot in slots:
             slot.close()
+
+
+def _stopped(consumer: FrameConsumer, camera_id: str) -> None:
+    consumer.camera_stopped(camera_id)
 
 
 def _stop_all(workers: Sequence[CameraWorker]) -> None:

@@ -17,7 +17,6 @@ from pathlib import Path
 import uvicorn
 
 from analytics.pipeline_parts import load_parts, parts_needed
-from console.app import create_app
 from console.auth import BOOTSTRAP_ENV, TokenBook
 from console.registry import CameraRegistry
 from core import topics
@@ -31,6 +30,7 @@ from ingest.consumer import ConsumerSpec
 from ingest.node import IngestNode
 from vigil.alerting import Alerting, LoadedConfigRef, start_alerting, stop_alerting
 from vigil.analysis import FACTORY
+from vigil.console_wiring import build_app, ensure_demo_login
 from vigil.demo import ensure_demo_video
 from vigil.publisher import BusPublisher
 
@@ -151,12 +151,16 @@ async def run_node(config_dir: Path, bind: str | None) -> int:
     tokens, token, generated = TokenBook.from_env()
     node = await start_node(config_dir, loaded, registry)
     host, port = parse_bind(bind or loaded.service.console.bind)
-    app = create_app(registry, tokens, node.bus)
+    clock = SystemClock()
+    app = build_app(registry, tokens, node.bus,
+                    (node.store, node.alerting.watchlists, clock), loaded.service)
+    await asyncio.to_thread(ensure_demo_login, node.store)
     if generated:
         log.warning("API token for this run (set %s to choose one): %s", BOOTSTRAP_ENV, token)
     log.info("console on http://%s:%d  (%d cameras, bus %s)",
              host, port, len(loaded.cameras), loaded.service.bus.split("://")[0])
-    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning",
+                                           ws_per_message_deflate=False))
     try:
         await server.serve()
     finally:

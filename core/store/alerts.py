@@ -27,6 +27,7 @@ from core.lifecycle import Case, Step
 from core.messages import Alert, AlertState, AlertTransition, Observation, SceneEvent, Sighting
 from core.store import schema
 from core.store.engine import StoreBase
+from core.store.event_log import add_alert_event
 from core.store.records import (
     AlertQuery,
     AlertRecord,
@@ -221,11 +222,16 @@ class AlertStore(StoreBase):
                    detail: JsonObject | None) -> None:
         last = conn.execute(sa.select(sa.func.max(_T.c.seq))
                             .where(_T.c.alert_id == tr.alert_id)).scalar()
+        seq = int(last or 0) + 1
         conn.execute(_T.insert().values(
-            alert_id=tr.alert_id, seq=int(last or 0) + 1, kind=tr.kind,
+            alert_id=tr.alert_id, seq=seq, kind=tr.kind,
             from_state=tr.from_state.value, to_state=tr.to_state.value, by=tr.by, at=tr.at,
             note=tr.note, detail=None if detail is None else dump_json(detail),
         ))
+        # Every timeline row is also an event in the global log the console replays from;
+        # ids are max + 1 under the alert-insert lock, held until this transaction commits.
+        self.serialise(conn, _INSERT_LOCK)
+        add_alert_event(conn, tr.alert_id, tr.kind, seq, tr.at)
 
     @staticmethod
     def _get(conn: sa.Connection, alert_id: str) -> AlertRecord | None:

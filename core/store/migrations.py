@@ -21,8 +21,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from core.errors import FatalError
-from core.store import schema
+from core.store import console_tables, schema
 from core.store.engine import StoreBase
+from core.store.event_log import backfill_alert_events
 
 log = logging.getLogger(__name__)
 
@@ -35,8 +36,14 @@ def _initial(conn: Connection) -> None:
     schema.metadata.create_all(conn, tables=schema.V1_TABLES)
 
 
+def _console(conn: Connection) -> None:
+    schema.metadata.create_all(conn, tables=console_tables.V2_TABLES)
+    backfill_alert_events(conn)
+
+
 MIGRATIONS: list[Migration] = [
     (1, "initial schema: sightings, alerts, timeline, outboxes, watchlist, audit", _initial),
+    (2, "console: users, auth tokens, login failures, alert event log", _console),
 ]
 """Ordered; versions are 1, 2, 3 ... without gaps."""
 

@@ -19,14 +19,14 @@ class Probe:
         self.events: list[str] = []
         self.frames: dict[str, int] = {}
         self.stops: dict[str, threading.Event] = {}
-        self.lock = threading.Lock()
+        self.lock = threading.RLock()
 
     def _write(self) -> None:
-        with self.lock:
+        with self.lock:  # one writer at a time: the frame thread and the command thread
             text = json.dumps({"events": self.events, "frames": self.frames})
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(text)
-        tmp.replace(self.path)
+            tmp = self.path.with_suffix(".tmp")
+            tmp.write_text(text)
+            tmp.replace(self.path)
 
     def camera_started(self, worker: CameraWorker) -> None:
         cid = worker.camera.id

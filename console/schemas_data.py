@@ -1,0 +1,153 @@
+"""Response (and a few request) models for cameras, watchlists, sightings and statistics."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import Field, StringConstraints
+
+from console.schemas import In, Mirror, Out
+
+Cell = Annotated[str, StringConstraints(max_length=2000)]
+
+
+class CameraOut(Mirror):
+    id: str
+    name: str
+    group: str
+    enabled: bool
+    state: str
+    since: float | None
+    fps: float
+    last_frame_at: float | None
+    detail: str
+    health: str
+    reconnects: int
+    drops: int
+    decode_ms: float
+    url: str
+    evidence_url: str | None
+    location: dict[str, Any] | None
+    gb28181: dict[str, Any] | None
+
+
+class WatchlistOut(Mirror):
+    entry_id: str
+    plate: str
+    pattern: str
+    category: str
+    level: int
+    reason: str
+    applicant: str
+    unit: str
+    valid_from: float | None
+    valid_until: float | None
+    scope: Any
+    status: str
+    approved_by: str | None
+    withdrawn_reason: str | None
+    source: str
+    updated_at: float
+
+
+class DeployIn(In):
+    """布控: the watchlist CSV columns (times as in the CSV: ISO 8601 or
+    ``YYYY-MM-DD HH:MM[:SS]`` China time). Give ``plate`` or ``pattern``."""
+
+    plate: Cell | None = None
+    pattern: Cell | None = None
+    category: Cell | None = None
+    level: int | None = Field(None, ge=1, le=4)
+    reason: Cell | None = None
+    unit: Cell | None = None
+    applicant: Cell | None = None
+    valid_from: Cell | None = None
+    valid_until: Cell | None = None
+    scope: Cell | None = None
+    strictness: Cell | None = None
+    requires_approval: bool | None = None
+
+    def cells(self) -> dict[str, str]:
+        """The given fields as CSV cells (what :class:`core.ports.WatchlistPort` takes)."""
+        out: dict[str, str] = {}
+        for key, value in self.model_dump(exclude_none=True).items():
+            out[key] = ("true" if value else "false") if isinstance(value, bool) else str(value)
+        return out
+
+
+class WithdrawIn(In):
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
+                                             max_length=2000)]
+
+
+class ImportOut(Out):
+    imported: int
+    entries: list[WatchlistOut]
+
+
+class EvidenceOut(Mirror):
+    snapshot: str | None
+    plate_crop: str | None
+    clip_from: float | None
+    clip_to: float | None
+    frame_seq: int | None
+    box: list[float] | None
+    clip: str | None = None
+
+
+class SightingOut(Mirror):
+    sighting_id: str
+    camera_id: str
+    plate: str
+    plate_raw: str
+    plate_type: str
+    color: str
+    confidence: float
+    first_seen: float
+    last_seen: float
+    evidence: EvidenceOut
+    final: bool
+
+
+class CameraPlace(Out):
+    camera_id: str
+    name: str
+    lon: float | None
+    lat: float | None
+    crs: str | None
+    address: str
+
+
+class TrajectoryPoint(Out):
+    sighting: SightingOut
+    camera: CameraPlace
+
+
+class TrajectoryOut(Out):
+    plate: str
+    since: float
+    until: float
+    points: list[TrajectoryPoint]
+    cameras: dict[str, CameraPlace] = Field(description="every camera on the path, by id")
+
+
+class SlaShare(Out):
+    due_s: float
+    due: int = Field(description="alerts whose deadline has passed or that were handled")
+    met: int
+    share: float | None = Field(description="met / due, null when nothing is due")
+
+
+class AlertCounts(Out):
+    total: int
+    by_level: dict[str, int]
+    by_state: dict[str, int]
+
+
+class StatsOut(Out):
+    day_start: float
+    now: float
+    timezone: str
+    alerts: AlertCounts
+    sla: dict[str, SlaShare] = Field(description="`sign` and `feedback`")
+    cameras: dict[str, int] = Field(description="cameras by state")

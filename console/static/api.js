@@ -1,0 +1,106 @@
+// The REST client: the bearer token lives in sessionStorage (one browser tab = one
+// session; closing the tab signs out). Every error becomes an ApiError with the HTTP status
+// and the server's own message, so a 409 can say who holds the alert.
+
+const TOKEN_KEY = "vigil.token";
+const USER_KEY = "vigil.user";
+let onUnauthorized = () => {};
+
+export class ApiError extends Error {
+  constructor(status, message, body) {
+    super(message);
+    this.status = status;
+    this.body = body;
+  }
+}
+
+export function token() {
+  return sessionStorage.getItem(TOKEN_KEY);
+}
+
+export function currentUser() {
+  try {
+    return JSON.parse(sessionStorage.getItem(USER_KEY) || "null");
+  } catch {
+    return null;
+  }
+}
+
+export function saveSession(tok, user) {
+  sessionStorage.setItem(TOKEN_KEY, tok);
+  sessionStorage.setItem(USER_KEY, JSON.stringify(user));
+}
+
+export function clearSession() {
+  sessionStorage.removeItem(TOKEN_KEY);
+  sessionStorage.removeItem(USER_KEY);
+}
+
+/** Called on any 401 (expired or revoked token): the app shows the login screen. */
+export function setUnauthorizedHandler(fn) {
+  onUnauthorized = fn;
+}
+
+/** The server's message from a FastAPI-style error body ({detail: "..."} or a list). */
+export function errorText(body, fallback) {
+  if (!body) return fallback;
+  if (typeof body === "string") return body || fallback;
+  const d = body.detail ?? body.message ?? body.error;
+  if (typeof d === "string") return d;
+  if (Array.isArray(d)) return d.map((x) => (typeof x === "string" ? x : x.msg || JSON.stringify(x))).join("; ");
+  if (d && typeof d === "object") return d.message || d.msg || JSON.stringify(d);
+  return fallback;
+}
+
+export async function request(method, path, { json, body, contentType, signal } = {}) {
+  const headers = {};
+  const tok = token();
+  if (tok) headers.Authorization = `Bearer ${tok}`;
+  let payload = body;
+  if (json !== undefined) {
+    headers["Content-Type"] = "application/json";
+    payload = JSON.stringify(json);
+  } else if (contentType) {
+    headers["Content-Type"] = contentType;
+  }
+  let res;
+  try {
+    res = await fetch(path, { method, headers, body: payload, signal, cache: "no-store" });
+  } catch (err) {
+    if (err.name === "AbortError") throw err;
+    throw new ApiError(0, err.message || "network error", null);
+  }
+  const text = await res.text();
+  let data = null;
+  if (text) {
+    try {
+      data = JSON.parse(text);
+    } catch {
+      data = text;
+    }
+  }
+  if (!res.ok) {
+    if (res.status === 401 && path !== "/api/login") onUnauthorized();
+    throw new ApiError(res.status, errorText(data, `HTTP ${res.status}`), data);
+  }
+  return data;
+}
+
+export const get = (path, opts) => request("GET", path, opts);
+export const post = (path, json) => request("POST", path, { json: json ?? {} });
+
+/**
+ * Fetch an image (or clip) that needs the bearer token and return an object URL for an
+ * <img>/<video> src. The caller revokes it (URL.revokeObjectURL) when replacing it.
+ */
+export async function blobUrl(path, signal) {
+  const headers = {};
+  const tok = token();
+  if (tok) headers.Authorization = `Bearer ${tok}`;
+  const res = await fetch(path, { headers, signal, cache: "no-store" });
+  if (!res.ok) {
+    if (res.status === 401) onUnauthorized();
+    throw new ApiError(res.status, `HTTP ${res.status}`, null);
+  }
+  return URL.createObjectURL(await res.blob());
+}

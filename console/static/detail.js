@@ -1,0 +1,199 @@
+// One alert in full: evidence (snapshot with box, plate crop, clip), where it happened,
+// why it fired (watchlist entry and reason), its timeline and its 110 dispatch status.
+// Live events for this alert re-fetch it, so the timeline grows while one watches.
+
+import { ACTIONS, allowed, perform } from "./actions.js";
+import { get } from "./api.js";
+import { categoryName, clear, fmtCoord, fmtDateTime, fmtTime, h, levelName, setText, stateName } from "./dom.js";
+import { clipFigure, plateFigure, snapshotFigure } from "./evidence.js";
+import { t, tOr } from "./i18n.js";
+import { neighbour, setSelected, slaText, summaryOf } from "./queue.js";
+import { getAlert, subscribe, upsertAlert } from "./state.js";
+
+function fact(label, value) {
+  if (value === null || value === undefined || value === "") return null;
+  return [h("dt", {}, label), h("dd", {}, String(value))];
+}
+
+function section(title, ...body) {
+  return h("section", { class: "panel" }, h("h2", { class: "panel-title" }, title), body);
+}
+
+let entriesCache = { at: 0, list: null };
+
+/** The watchlist entries (any signed-in role may read them), cached for a minute. */
+async function watchlistEntry(entryId) {
+  if (!entriesCache.list || Date.now() - entriesCache.at > 60000) {
+    const res = await get("/api/watchlists/entries");
+    entriesCache = { at: Date.now(), list: Array.isArray(res) ? res : [] };
+  }
+  return entriesCache.list.find((e) => e.entry_id === entryId) || null;
+}
+
+function watchlistPanel(a) {
+  const entryId = a.watchlist_entry_id;
+  if (!entryId) return section(t("detail.watchlist"), h("p", { class: "muted" }, t("detail.wl.none")));
+  const facts = h("dl", { class: "facts" }, fact(t("detail.wl.entry"), entryId));
+  const note = h("p", { class: "muted" }, t("detail.wl.loading"));
+  watchlistEntry(entryId).then((wl) => {
+    note.remove();
+    if (!wl) return;
+    const until = wl.valid_until ? fmtDateTime(wl.valid_until) : t("wl.forever");
+    facts.append(...[
+      fact(t("detail.wl.reason"), wl.reason),
+      fact(t("wl.category"), categoryName(wl.category)),
+      fact(t("wl.level"), levelName(wl.level)),
+      fact(t("wl.applicant"), [wl.applicant, wl.unit].filter(Boolean).join(" · ")),
+      fact(t("detail.wl.validity"), until),
+    ].flat().filter(Boolean));
+  }, () => note.remove());
+  return section(t("detail.watchlist"), facts, note);
+}
+
+function observationPanel(a) {
+  const o = a.observation || {};
+  const conf = typeof o.confidence === "number" ? `${Math.round(o.confidence * 100)}%` : null;
+  return section(t("detail.observation"), h("dl", { class: "facts" },
+    fact(t("detail.obs.plate"), o.plate_raw && o.plate_raw !== o.plate ? `${o.plate} (${o.plate_raw})` : o.plate),
+    fact(t("detail.obs.color"), o.color && tOr(`color.${o.color}`, o.color)),
+    fact(t("detail.obs.type"), o.plate_type && tOr(`ptype.${o.plate_type}`, o.plate_type)),
+    fact(t("detail.obs.confidence"), conf),
+    fact(t("detail.obs.kind"), o.kind && categoryName(o.kind)),
+    fact(t("detail.obs.zone"), o.zone),
+    fact(t("detail.rule"), a.rule_id)),
+  o.plate ? h("a", { class: "btn btn-small", href: `#/trajectory?${new URLSearchParams({
+    plate: o.plate, since: String(Math.floor(a.raised_at - 86400)), until: String(Math.ceil(a.raised_at + 3600)) })}` },
+  t("detail.trajectory"), " →") : null);
+}
+
+function timelinePanel(entries) {
+  const items = entries.map((e) => {
+    const kind = e.kind || "transition";
+    const change = kind === "transition"
+      ? `${stateName(e.from_state)} → ${stateName(e.to_state)}` : tOr(`tl.${kind}`, kind);
+    const fb = e.detail && e.detail.result ? tOr(`fb.r.${e.detail.result}`, e.detail.result) : "";
+    return h("li", { class: `tl-item tl-${kind}` },
+      h("time", { class: "tl-time" }, fmtTime(e.at)),
+      h("div", { class: "tl-body" },
+        h("div", { class: "tl-what" }, kind === "raised" ? t("tl.raised") : change),
+        h("div", { class: "tl-who" }, [e.by, fb, e.note].filter(Boolean).join(" · "))));
+  });
+  return section(t("detail.timeline"), h("ol", { class: "timeline" }, items));
+}
+
+function dispatchPanel(list) {
+  if (list === null) return null;
+  if (!list.length) return section(t("detail.dispatch"), h("p", { class: "muted" }, t("detail.dispatch.none")));
+  return section(t("detail.dispatch"), h("ul", { class: "dispatch" }, list.map((d) =>
+    h("li", { class: `dsp dsp-${d.state}` },
+      h("span", { class: "dsp-target" }, d.target || "110"),
+      h("span", { class: `state dsp-state-${d.state}` }, tOr(`dispatch.${d.state}`, d.state || "")),
+      h("span", { class: "muted" }, [d.attempts ? t("dispatch.attempts", { n: d.attempts }) : "",
+        d.delivered_at ? fmtTime(d.delivered_at) : "", d.last_error || ""].filter(Boolean).join(" · "))))));
+}
+
+function header(a, onAct) {
+  const sla = slaText(a);
+  return h("div", { class: "detail-head" },
+    h("a", { class: "btn", href: "#/queue" }, "← ", t("act.back")),
+    h("span", { class: `lvl lvl-${a.level}` }, levelName(a.level)),
+    h("h1", { class: "plate plate-xl" }, a.subject || "—"),
+    h("span", { class: "cat" }, categoryName(a.category)),
+    a.review_only ? h("span", { class: "tag tag-review" }, t("review.only")) : null,
+    h("span", { class: `state state-${a.state}`, id: "detail-state", dataset: { state: a.state } },
+      stateName(a.state)),
+    a.claimed_by ? h("span", { class: "holder" }, t("claimed.by", { who: a.claimed_by })) : null,
+    h("span", { class: `q-sla sla-${sla.tone}`, id: "detail-sla" },
+      h("span", { class: "sla-label" }, sla.label), h("span", { class: "sla-time" }, sla.time)),
+    h("div", { class: "actions" }, Object.entries(ACTIONS).map(([name, spec]) =>
+      h("button", { type: "button", class: `btn act-${name}${name === "sign" ? " btn-primary" : ""}`,
+        disabled: !allowed(name, a), "aria-keyshortcuts": spec.key.toUpperCase(),
+        onclick: () => onAct(name) }, t(`act.${name}`), h("kbd", {}, spec.key.toUpperCase())))));
+}
+
+export function mount(root, params) {
+  const id = decodeURIComponent(params[0] || "");
+  setSelected(id);
+  let res = null;
+  let pending = null;
+  let alive = true;
+  root.append(h("p", { class: "muted loading" }, t("detail.loading")));
+
+  async function load() {
+    try {
+      const data = await get(`/api/alerts/${encodeURIComponent(id)}`);
+      if (!alive) return;
+      res = data;
+      upsertAlert(data.alert || data);
+      render();
+    } catch (err) {
+      if (!alive) return;
+      clear(root).append(h("div", { class: "notice" },
+        h("h1", {}, err.status === 404 ? t("detail.notfound") : t("act.failed", { msg: err.message })),
+        h("a", { class: "btn", href: "#/queue" }, "← ", t("act.back"))));
+    }
+  }
+
+  function act(name) {
+    perform(name, id); // the store change re-fetches the timeline (subscription below)
+  }
+
+  function render() {
+    const a = getAlert(id) || res.alert || res;
+    const timeline = res.timeline || a.timeline || [];
+    const dispatches = res.dispatch ?? res.dispatches ?? null; // null: not shown to this role
+    const cam = [a.camera_name, a.camera_id && a.camera_id !== a.camera_name ? a.camera_id : null]
+      .filter(Boolean).join(" · ");
+    const where = section(t("detail.camera"), h("dl", { class: "facts" },
+      fact(t("detail.camera"), cam),
+      fact(t("detail.address"), a.address),
+      fact(t("detail.position"), a.lon !== null && a.lon !== undefined
+        ? `${fmtCoord(a.lon, a.lat)} (${a.crs || "WGS84"})` : null),
+      fact(t("detail.raised"), fmtDateTime(a.raised_at))));
+    root.replaceChildren(
+      header(a, act),
+      h("p", { class: "detail-summary" }, summaryOf(a)),
+      h("div", { class: "detail-grid" },
+        h("div", { class: "detail-media" }, snapshotFigure(a, { cls: "snap-large" }), clipFigure(a)),
+        h("div", { class: "detail-side" }, plateFigure(a), where, watchlistPanel(a), observationPanel(a),
+          timelinePanel(timeline), dispatchPanel(dispatches))));
+  }
+
+  const unsubscribe = subscribe((change) => {
+    if (change.type !== "alert" || change.id !== id || !res) return;
+    clearTimeout(pending);
+    pending = setTimeout(load, 300);
+  });
+  const ticker = setInterval(() => {
+    const a = getAlert(id);
+    const el = document.getElementById("detail-sla");
+    if (!a || !el) return;
+    const sla = slaText(a);
+    el.className = `q-sla sla-${sla.tone}`;
+    setText(el.firstChild, sla.label);
+    setText(el.lastChild, sla.time);
+  }, 1000);
+  load();
+
+  return {
+    unmount() {
+      alive = false;
+      unsubscribe();
+      clearInterval(ticker);
+      clearTimeout(pending);
+      clear(root);
+    },
+    onKey(key) {
+      if (key === "Escape") location.hash = "#/queue";
+      else if (key === "j" || key === "k") {
+        const next = neighbour(id, key === "j" ? 1 : -1);
+        if (next && next !== id) location.hash = `#/alert/${encodeURIComponent(next)}`;
+      } else {
+        const action = Object.keys(ACTIONS).find((n) => ACTIONS[n].key === key);
+        if (!action) return false;
+        act(action);
+      }
+      return true;
+    },
+  };
+}

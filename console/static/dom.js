@@ -1,0 +1,112 @@
+// Small DOM and formatting helpers. Data from the server only ever reaches the page as
+// text nodes or attribute values (never innerHTML), so a plate or an address cannot inject.
+
+import { locale, t, tOr } from "./i18n.js";
+
+/** h("div", {class: "x", onclick: fn, "aria-label": "y"}, child, "text", [more]) */
+export function h(tag, attrs, ...children) {
+  const el = document.createElement(tag);
+  setAttrs(el, attrs);
+  append(el, children);
+  return el;
+}
+
+const SVG_NS = "http://www.w3.org/2000/svg";
+
+export function svg(tag, attrs, ...children) {
+  const el = document.createElementNS(SVG_NS, tag);
+  setAttrs(el, attrs);
+  append(el, children);
+  return el;
+}
+
+function setAttrs(el, attrs) {
+  for (const [key, value] of Object.entries(attrs || {})) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key.startsWith("on") && typeof value === "function") {
+      el.addEventListener(key.slice(2), value);
+    } else if (key === "dataset") {
+      Object.assign(el.dataset, value);
+    } else if (key === "style") {
+      el.style.cssText = String(value); // CSSOM, allowed under a strict style-src CSP
+    } else if (key === "text") {
+      el.textContent = String(value);
+    } else {
+      el.setAttribute(key, value === true ? "" : String(value));
+    }
+  }
+}
+
+function append(el, children) {
+  for (const child of children.flat(Infinity)) {
+    if (child === null || child === undefined || child === false) continue;
+    el.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+}
+
+export function clear(el) {
+  while (el.firstChild) el.removeChild(el.firstChild);
+  return el;
+}
+
+export function setText(el, text) {
+  if (el && el.textContent !== text) el.textContent = text;
+}
+
+const pad = (n) => String(n).padStart(2, "0");
+
+/** HH:MM:SS in the browser's time zone (the monitoring centre's clock). */
+export function fmtTime(epoch) {
+  if (epoch === null || epoch === undefined) return "—";
+  const d = new Date(epoch * 1000);
+  return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+}
+
+export function fmtDateTime(epoch) {
+  if (epoch === null || epoch === undefined) return "—";
+  const d = new Date(epoch * 1000);
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${fmtTime(epoch)}`;
+}
+
+/** A countdown such as 0:27, 12:04 or 1:02:03 (absolute value; the caller shows the sign). */
+export function fmtDuration(seconds) {
+  const s = Math.max(0, Math.floor(Math.abs(seconds)));
+  const hh = Math.floor(s / 3600);
+  const mm = Math.floor((s % 3600) / 60);
+  const ss = s % 60;
+  return hh > 0 ? `${hh}:${pad(mm)}:${pad(ss)}` : `${mm}:${pad(ss)}`;
+}
+
+export function fmtNumber(n, digits = 0) {
+  if (n === null || n === undefined || Number.isNaN(n)) return "—";
+  return Number(n).toLocaleString(locale(), { maximumFractionDigits: digits,
+    minimumFractionDigits: digits });
+}
+
+export function fmtCoord(lon, lat) {
+  if (lon === null || lon === undefined || lat === null || lat === undefined) return "—";
+  return `${Number(lon).toFixed(5)}, ${Number(lat).toFixed(5)}`;
+}
+
+/** <input type=datetime-local> value ↔ epoch seconds, in local time. */
+export function toLocalInput(epoch) {
+  const d = new Date(epoch * 1000);
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+
+export function fromLocalInput(value) {
+  if (!value) return null;
+  const ms = new Date(value).getTime();
+  return Number.isNaN(ms) ? null : ms / 1000;
+}
+
+export const levelName = (level) => tOr(`level.${level}`, `L${level}`);
+export const stateName = (state) => tOr(`state.${state}`, state || t("unknown"));
+export const categoryName = (cat) => tOr(`cat.${cat}`, cat || "");
+
+export const nowSec = () => Date.now() / 1000;
+
+/** Move keyboard focus without scrolling the page around (no layout jump). */
+export function focusQuietly(el) {
+  if (el) el.focus({ preventScroll: true });
+}

@@ -1,0 +1,58 @@
+"""Build the console app of a running node and its demo login.
+
+The console imports only ``core``; here it is handed the store, the watchlist service and
+the dispatch callback handler that ``alerts`` provides (``core.ports``).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from alerts.dispatch_callback import DispatchCallbacks
+from alerts.watchlist_service import WatchlistService
+from console.app import create_app
+from console.auth import TokenBook
+from console.context import ConsoleDeps, ConsoleSettings
+from console.registry import CameraRegistry
+from console.users import add_user
+from core.bus import Bus
+from core.clock import Clock
+from core.config.models import Service
+from core.store import Store
+
+log = logging.getLogger(__name__)
+DEMO_LOGIN = Path("var/demo-login.txt")
+DEMO_USER = "admin"
+
+
+def build_app(registry: CameraRegistry, tokens: TokenBook, bus: Bus,
+              parts: tuple[Store, WatchlistService, Clock], service: Service) -> FastAPI:
+    store, watchlists, clock = parts
+    secret = service.dispatch.callback_secret
+    deps = ConsoleDeps(
+        store=store, watchlists=watchlists,
+        dispatch=DispatchCallbacks(store, secret, clock) if secret else None, clock=clock,
+        settings=ConsoleSettings(live_dir=Path(service.live_dir),
+                                 evidence_dir=Path(service.evidence_dir)))
+    return create_app(registry, tokens, bus, deps)
+
+
+def ensure_demo_login(store: Store) -> None:
+    """A fresh install has no users: create ``admin`` with a random password, keep it in
+    ``var/demo-login.txt`` (mode 600) and print it, so the first person can log in.
+    Once that file is deleted (or other users exist) nothing is printed."""
+    if not store.list_users():
+        password = secrets.token_urlsafe(9)
+        add_user(store, DEMO_USER, password, "admin", "演示管理员")
+        DEMO_LOGIN.parent.mkdir(parents=True, exist_ok=True)
+        DEMO_LOGIN.write_text(f"{DEMO_USER} {password}\n", encoding="utf-8")
+        os.chmod(DEMO_LOGIN, 0o600)
+    if DEMO_LOGIN.exists():
+        user, _, password = DEMO_LOGIN.read_text(encoding="utf-8").strip().partition(" ")
+        log.warning("demo login: %s / %s  (from %s; add real users with `vigil users add` "
+                    "and delete that file)", user, password, DEMO_LOGIN)
