@@ -151,7 +151,9 @@ class EvidenceWriter:
                  vehicle_box: Box | None = None) -> Evidence:
         """Snapshot and plate crop of ``frame`` for ``sighting``; its evidence references."""
         folder = self._folder(sighting.camera_id, sighting.first_seen)
-        name = _safe(sighting.sighting_id)
+        # the final emission gets its own files: an alert raised on the early one keeps
+        # pointing at the picture its box was measured on
+        name = _safe(sighting.sighting_id) + ("_final" if sighting.final else "")
         scene = draw_sighting(frame.image, plate_box, vehicle_box, sighting.plate)
         plate = crop(frame.image, plate_box, self.options.plate_margin)
         clip_from, clip_to = clip_window(sighting.first_seen, sighting.last_seen, self.options)

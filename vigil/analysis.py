@@ -55,11 +55,10 @@ def write_live_jpeg(directory: Path, frame: Frame) -> None:
 
 
 def clip_path(evidence: Evidence, key: str, camera_id: str) -> str:
-    """The clip beside the snapshot (relative to the evidence dir)."""
-    if evidence.snapshot:
-        stem = evidence.snapshot.rsplit(".", 1)[0].removesuffix("_scene")
-        return f"{stem}_clip.mp4"
-    return f"{camera_id}/clips/{key}_clip.mp4"
+    """The clip beside the snapshot (relative to the evidence dir), named by the sighting or
+    event id so the early and the final emission of a pass point at the same file."""
+    folder = evidence.snapshot.rsplit("/", 1)[0] if evidence.snapshot else f"{camera_id}/clips"
+    return f"{folder}/{key}_clip.mp4"
 
 
 class _CameraRun:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +25,7 @@ from core.bus import Bus, LocalHub, local_socket_path, open_bus
 from core.clock import SystemClock
 from core.config import CameraDiff, ConfigWatcher, LoadedConfig, load_config
 from core.config.models import Camera, Service
-from core.errors import ModelError
+from core.errors import ConfigError, ModelError
 from core.store import Store, open_store
 from ingest.consumer import ConsumerSpec
 from ingest.node import IngestNode
@@ -54,6 +55,19 @@ class Node:
 def parse_bind(bind: str) -> tuple[str, int]:
     host, _, port = bind.rpartition(":")
     return host or "127.0.0.1", int(port)
+
+
+def check_bind(host: str, port: int) -> None:
+    """Fail before anything starts if the console address is taken (a second ``vigil run``
+    is the usual cause), instead of after cameras and workers are up."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise ConfigError([f"console.bind: {host}:{port} cannot be used ({exc.strerror}); "
+                               "is another vigil running? choose one with --bind HOST:PORT"]
+                              ) from exc
 
 
 def prepare_demo(cameras: tuple[Camera, ...] | list[Camera]) -> None:
@@ -147,10 +161,11 @@ async def stop_node(node: Node) -> None:
 
 async def run_node(config_dir: Path, bind: str | None) -> int:
     loaded = load_config(config_dir)  # fail early, before anything starts
+    host, port = parse_bind(bind or loaded.service.console.bind)
+    check_bind(host, port)
     registry = CameraRegistry(loaded.cameras)
     tokens, token, generated = TokenBook.from_env()
     node = await start_node(config_dir, loaded, registry)
-    host, port = parse_bind(bind or loaded.service.console.bind)
     clock = SystemClock()
     app = build_app(registry, tokens, node.bus,
                     (node.store, node.alerting.watchlists, clock), loaded.service)

@@ -198,14 +198,16 @@ def test_evidence_files_and_relative_paths(tmp_path: Path, traffic: tuple[
     found = [s for _, s in sightings(run(pipeline, frames_of(images)))]
     day = day_folder(START, 8.0)
     assert day == "20260105"
-    for s in found:
-        assert s.evidence.snapshot == f"cam-1/{day}/{s.sighting_id}_scene.jpg"
-        assert s.evidence.plate_crop == f"cam-1/{day}/{s.sighting_id}_plate.jpg"
+    for s in found:  # the final emission does not overwrite what an early alert points at
+        name = s.sighting_id + ("_final" if s.final else "")
+        assert s.evidence.snapshot == f"cam-1/{day}/{name}_scene.jpg"
+        assert s.evidence.plate_crop == f"cam-1/{day}/{name}_plate.jpg"
         assert (tmp_path / s.evidence.snapshot).stat().st_size > 1000
         assert (tmp_path / s.evidence.plate_crop).stat().st_size > 100
         assert s.evidence.frame_seq is not None and s.evidence.box is not None
     assert sorted(p.name for p in tmp_path.rglob("*.jpg")) == sorted(
-        {f"{s.sighting_id}_{kind}.jpg" for s in found for kind in ("scene", "plate")})
+        {f"{s.sighting_id}{'_final' if s.final else ''}_{kind}.jpg"
+         for s in found for kind in ("scene", "plate")})
     assert not list(tmp_path.rglob(".*"))  # no temporary files left behind
     assert pipeline.stats()["frames_held"] == 0  # evidence frames released after the final
 
