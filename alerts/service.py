@@ -57,17 +57,24 @@ class AlertService:
         self.consumer = f"{socket.gethostname()}-{os.getpid()}"
         self._tasks: list[asyncio.Task[None]] = []
 
-    async def handle(self, observation: Observation) -> int:
-        """Evaluate one observation; returns how many alerts were accepted (committed)."""
+    async def handle(self, observation: Observation) -> list[Alert]:
+        """Evaluate one observation; returns the alerts accepted (committed) for it."""
         if isinstance(observation, Sighting):
             await asyncio.to_thread(self.store.add_sighting, observation)
         raised = self.engine.evaluate(observation)
         for alert in raised:
-            await self.publisher.accept(alert)
-            self.sla.watch(alert)
+            await self._accept(alert)
         self.counters.observations += 1
         self.counters.alerts += len(raised)
-        return len(raised)
+        return raised
+
+    async def _accept(self, alert: Alert) -> None:
+        """Commit, publish, time, and queue for 110 dispatch (from the store, not the bus:
+        an in-process bus dies with the process, the dispatch outbox does not)."""
+        await self.publisher.accept(alert)
+        self.sla.watch(alert)
+        if self.dispatcher is not None:
+            await self.dispatcher.enqueue(alert)
 
     async def restore(self) -> int:
         """After a restart: publish the outbox and re-arm SLA timers of open alerts."""
@@ -79,13 +86,14 @@ class AlertService:
             for record in records:
                 timeline = await asyncio.to_thread(self.store.timeline, record.alert.alert_id)
                 restored += self.sla.restore(record, timeline)
+                if self.dispatcher is not None:  # crashed between commit and queueing
+                    await self.dispatcher.enqueue(record.alert)
         return restored
 
     async def tick(self) -> None:
         now = self.clock.now()
         for alert in self.engine.tick(now):
-            await self.publisher.accept(alert)
-            self.sla.watch(alert)
+            await self._accept(alert)
             self.counters.alerts += 1
         for escalation in self.sla.tick(now):
             if await asyncio.to_thread(self.store.append_event, escalation):
@@ -128,10 +136,6 @@ class AlertService:
         if isinstance(delivery.message, AlertTransition):
             self.sla.observe(delivery.message)
 
-    async def _dispatch_alert(self, delivery: Delivery) -> None:
-        if self.dispatcher is not None and isinstance(delivery.message, Alert):
-            await self.dispatcher.enqueue(delivery.message)
-
     async def _dispatch_update(self, delivery: Delivery) -> None:
         message = delivery.message
         if self.dispatcher is None or not isinstance(message, AlertTransition):
@@ -143,13 +147,11 @@ class AlertService:
             await self.dispatcher.enqueue(record.alert, message)
 
     def _dispatch_tasks(self) -> list[asyncio.Task[None]]:
-        """Consumers that queue alerts (and state updates) in the durable dispatch outbox;
-        an entry is acknowledged only once it is queued, so a crash re-queues (idempotent)."""
+        """State updates go to targets that want them (acknowledged once queued, so a crash
+        re-queues them; queueing is idempotent), and the delivery loop runs."""
         if self.dispatcher is None:
             return []
         return [
-            asyncio.create_task(self._consume(topics.ALERTS, self._dispatch_alert,
-                                              group="dispatch")),
             asyncio.create_task(self._consume(topics.ALERT_TRANSITIONS, self._dispatch_update,
                                               group="dispatch-updates")),
             asyncio.create_task(self.dispatcher.run(self._stop)),
