@@ -30,7 +30,15 @@ from core.clock import Clock
 from core.errors import SourceError
 from ingest.decode import PacketDecoder, RateLimit, open_input, to_picture, video_stream
 from ingest.errors import SourceRefused, map_av_error
-from ingest.source import PacketSink, Picture, SourceSpec, SourceStats, VideoPacket, file_path
+from ingest.source import (
+    PacketSink,
+    Picture,
+    SourceBase,
+    SourceSpec,
+    SourceStats,
+    VideoPacket,
+    file_path,
+)
 
 log = logging.getLogger(__name__)
 
@@ -86,19 +94,12 @@ class Pacer:
             self._closed.wait(delay)
 
 
-class FileSource:
+class FileSource(SourceBase):
     """Decodes a video file, paced and looped according to its ``SourceSpec``."""
 
     def __init__(self, spec: SourceSpec, clock: Clock, stats: SourceStats,
                  sink: PacketSink | None = None) -> None:
-        self.spec = replace(spec, url=file_path(spec.url))
-        self.stats = stats
-        self._clock = clock
-        self._sink = sink
-        self._closed = threading.Event()
-
-    def close(self) -> None:
-        self._closed.set()
+        super().__init__(replace(spec, url=file_path(spec.url)), clock, stats, sink)
 
     def frames(self) -> Generator[Picture, None, None]:
         path = self.spec.url

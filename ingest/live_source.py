@@ -7,34 +7,21 @@ often wrong to trust, and every later stage compares times across cameras.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Generator, Iterator
 
 import av.error
 
-from core.clock import Clock
 from core.errors import SourceError
 from core.redact import redact_url
 from ingest.decode import PacketDecoder, RateLimit, open_input, to_picture, video_stream
 from ingest.errors import map_av_error
-from ingest.source import PacketSink, Picture, SourceSpec, SourceStats, VideoPacket
+from ingest.source import Picture, SourceBase, VideoPacket
 
 log = logging.getLogger(__name__)
 
 
-class LiveSource:
+class LiveSource(SourceBase):
     """One connection to a live stream. Ending without an error is a disconnect."""
-
-    def __init__(self, spec: SourceSpec, clock: Clock, stats: SourceStats,
-                 sink: PacketSink | None = None) -> None:
-        self.spec = spec
-        self.stats = stats
-        self._clock = clock
-        self._sink = sink
-        self._closed = threading.Event()
-
-    def close(self) -> None:
-        self._closed.set()
 
     def frames(self) -> Generator[Picture, None, None]:
         url = self.spec.url

@@ -15,6 +15,7 @@ injection (``effective_url``) can be swapped in without touching anything else.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Generator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, TypeAlias
@@ -144,3 +145,19 @@ def open_source(spec: SourceSpec, clock: Clock, stats: SourceStats,
     if is_file(spec.url):
         return FileSource(spec, clock, stats, sink)
     return LiveSource(spec, clock, stats, sink)
+
+
+class SourceBase:
+    """What every PyAV-backed source shares: its spec, counters, clock, optional packet
+    sink (the evidence ring) and a close flag another thread may set."""
+
+    def __init__(self, spec: SourceSpec, clock: Clock, stats: SourceStats,
+                 sink: PacketSink | None = None) -> None:
+        self.spec = spec
+        self.stats = stats
+        self._clock = clock
+        self._sink = sink
+        self._closed = threading.Event()
+
+    def close(self) -> None:
+        self._closed.set()
