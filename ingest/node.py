@@ -6,9 +6,11 @@
 * Processes are started with the ``spawn`` context (no forked FFmpeg/thread state) the
   first time ``apply`` is called. A camera belongs to shard ``crc32(id) % N``: stable across
   restarts and reloads, so a reload never moves a healthy camera to another process.
-* Pixels never cross a process. Statuses come back on one bounded multiprocessing queue and
-  a pump thread in this process hands them to ``status_sink`` (so the sink is called from
-  that thread; in-process mode, from the workers' control threads).
+* Pixels never cross a process. Statuses come back on one bounded multiprocessing queue *per
+  shard* (a process killed while writing to a shared queue would leave its lock held and
+  silence every other shard) and a pump thread in this process hands them to
+  ``status_sink`` (so the sink is called from that thread; in-process mode, from the
+  workers' control threads).
 * ``apply(cameras)`` diffs against what runs (:func:`ingest.workerset.plan_changes`): only
   new, removed and changed cameras start, stop or restart; it returns the plan.
 * A shard process that dies is restarted with its cameras (checked every second); its
@@ -44,6 +46,8 @@ StatusSink = Callable[[CameraStatus], None]
 STATUS_QUEUE_SIZE = 10_000
 COMMAND_QUEUE_SIZE = 16
 JOIN_TIMEOUT = 5.0
+PUMP_IDLE = 0.05
+"""Seconds the pump sleeps when no shard had anything: bounds status latency, costs ~nil."""
 
 
 def shard_of(camera_id: str, shards: int) -> int:
@@ -56,7 +60,24 @@ class _Shard:
     index: int
     process: SpawnProcess
     commands: Queue[Command]
+    statuses: Queue[CameraStatus]
     cameras: tuple[Camera, ...] = field(default_factory=tuple)
+
+    def drain(self, limit: int = 500) -> list[CameraStatus]:
+        """What this shard has reported, without blocking (nothing once it has died)."""
+        out: list[CameraStatus] = []
+        while len(out) < limit and self.process.is_alive():
+            try:
+                out.append(self.statuses.get_nowait())
+            except queue.Empty:
+                break
+            except (EOFError, OSError, ValueError):
+                break
+        return out
+
+    def close_queues(self) -> None:
+        self.commands.close()
+        self.statuses.close()
 
     def send(self, command: Command) -> None:
         try:
@@ -84,7 +105,6 @@ class IngestNode:
         self._lock = threading.Lock()
         self._cameras: dict[str, Camera] = {}
         self._shards: list[_Shard] = []
-        self._statuses: Queue[CameraStatus] | None = None
         self._pump: threading.Thread | None = None
         self._stopping = threading.Event()
         self.restarts = 0
@@ -148,9 +168,7 @@ class IngestNode:
         if self._pump is not None:
             self._pump.join(JOIN_TIMEOUT)
         for shard in shards:
-            shard.commands.close()
-        if self._statuses is not None:
-            self._statuses.close()
+            shard.close_queues()
 
     @staticmethod
     def _try_send(shard: _Shard, command: Command) -> None:
@@ -164,40 +182,39 @@ class IngestNode:
     def _ensure_started(self) -> None:
         if self._shards:
             return
-        self._statuses = self._ctx.Queue(STATUS_QUEUE_SIZE)
         self._shards = [self._spawn(i) for i in range(self.processes)]
         self._pump = threading.Thread(target=self._run_pump, name="ingest-status-pump",
                                       daemon=True)
         self._pump.start()
 
     def _spawn(self, index: int, cameras: tuple[Camera, ...] = ()) -> _Shard:
-        assert self._statuses is not None
         commands: Queue[Command] = self._ctx.Queue(COMMAND_QUEUE_SIZE)
+        statuses: Queue[CameraStatus] = self._ctx.Queue(STATUS_QUEUE_SIZE)
         process = self._ctx.Process(
             target=shard_main, name=f"vigil-ingest-{index}", daemon=True,
             args=(ShardSetup(index, logging.getLogger().getEffectiveLevel(), self._consumer),
-                  commands, self._statuses))
+                  commands, statuses))
         process.start()
-        shard = _Shard(index, process, commands, cameras)
+        shard = _Shard(index, process, commands, statuses, cameras)
         if cameras:
             shard.send(ApplyCameras(cameras))
         return shard
 
     def _run_pump(self) -> None:
         """Deliver statuses; every second, restart dead shards; end after a clean stop."""
-        assert self._statuses is not None
         check_at = time.monotonic() + 1.0
         while True:
-            try:
-                status: CameraStatus | None = self._statuses.get(timeout=0.2)
-            except queue.Empty:
-                status = None
-            except (EOFError, OSError):
-                return
-            if status is not None:
-                self._deliver(status)
-            elif self._stopping.is_set() and not any(s.process.is_alive() for s in self._shards):
-                return
+            with self._lock:
+                shards = list(self._shards)
+            delivered = 0
+            for shard in shards:
+                for status in shard.drain():
+                    self._deliver(status)
+                    delivered += 1
+            if not delivered:
+                if self._stopping.is_set() and not any(s.process.is_alive() for s in shards):
+                    return
+                time.sleep(PUMP_IDLE)
             if not self._stopping.is_set() and time.monotonic() >= check_at:
                 check_at = time.monotonic() + 1.0
                 self._revive()
@@ -221,6 +238,6 @@ class IngestNode:
                     self._deliver(CameraStatus(
                         camera.id, CameraState.STOPPED, self._clock.now(),
                         f"worker process died (exit code {shard.process.exitcode}); restarting"))
-                shard.commands.close()
+                shard.close_queues()
                 self._shards[i] = self._spawn(shard.index, shard.cameras)
                 self.restarts += 1
