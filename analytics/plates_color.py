@@ -19,6 +19,7 @@ import numpy as np
 from analytics import modelpack
 from analytics.plates_geometry import UInt8Image
 from analytics.runtime import OnnxModel, RuntimeOptions, load_model
+from core.plates import classify
 
 COLOR_MODEL = "litemodel_cls_96x_r1.onnx"
 CLASSIFIER_COLORS = ("blue", "green", "yellow")
@@ -88,6 +89,11 @@ class ColorClassifier:
         return CLASSIFIER_COLORS[best], float(probs[best])
 
 
+NEW_ENERGY_COLORS = {"ne_small_8": "green", "ne_large_8": "yellow_green"}
+"""Small new-energy plates are green (gradient), large ones yellow-green: the classifier,
+trained on blue/green/yellow, calls the gradient "yellow" on some pictures."""
+
+
 def plate_color(crop: UInt8Image, text: str, classifier: ColorClassifier | None) -> str:
     """The plate's background colour: white/black by pixel statistics, then the classifier,
     else green for 8 characters and the hue band otherwise.
@@ -96,6 +102,9 @@ def plate_color(crop: UInt8Image, text: str, classifier: ColorClassifier | None)
     white-to-green gradient, overexposed, looks white to the statistics (seen on CCPD), so
     the neutral test is skipped for them.
     """
+    by_format = NEW_ENERGY_COLORS.get(classify(text) or "")
+    if by_format is not None:  # GA 36 fixes the colour of a new-energy plate by its layout
+        return by_format
     if len(text) != 8:
         neutral = neutral_color(crop)
         if neutral is not None:

@@ -98,7 +98,8 @@ def test_vehicle_mode_reads_each_car_once(parts: PipelineParts,
     vehicle_parts = PipelineParts(FakeDetector(scripted_detections(truths)), parts.plates)
     pipeline = CameraPipeline(camera, vehicle_parts, EvidenceWriter(tmp_path))
     found = check_one_pass_per_car(run(pipeline, path), truths)
-    assert {s.plate_type for s in found} == {"ordinary_7", "ne_small_8"}
+    assert {(s.plate_type, s.color) for s in found} == {("ordinary_7", "blue"),
+                                                         ("ne_small_8", "green")}
     for s in found:
         assert s.evidence.snapshot is not None
         assert (tmp_path / s.evidence.snapshot).is_file()
