@@ -42,6 +42,11 @@ class BusPublisher:
                 log.warning("bus publisher queue full: %d messages dropped", self.dropped)
         self._queue.put_nowait((topic, message))
 
+    @property
+    def pending(self) -> int:
+        """Messages queued and not yet on the bus."""
+        return self._queue.qsize()
+
     def start(self) -> None:
         self._task = self._loop.create_task(self._pump())
 
@@ -94,5 +99,5 @@ class LoopThread:
     async def _drain(self, timeout: float) -> None:
         """Give queued messages a moment to leave before the process exits."""
         end = self.loop.time() + timeout
-        while not self.publisher._queue.empty() and self.loop.time() < end:
+        while self.publisher.pending and self.loop.time() < end:
             await asyncio.sleep(0.05)

@@ -21,7 +21,7 @@ from typing import Any
 
 from core import codec
 from core.bus.base import DEFAULT_MAXLEN, Bus, Delivery
-from core.bus.memory import MemoryLog, wait_for_entries
+from core.bus.memory import MemoryBus, MemoryLog
 from core.errors import BusError
 from core.messages import WireMessage
 
@@ -43,6 +43,7 @@ class LocalHub:
     def __init__(self, path: str | Path, maxlen: int = DEFAULT_MAXLEN) -> None:
         self.path = Path(path)
         self.log = MemoryLog(maxlen)
+        self._bus = MemoryBus(self.log)  # the same read/ack/reclaim semantics, one place
         self._server: asyncio.AbstractServer | None = None
 
     async def start(self) -> None:
@@ -100,22 +101,21 @@ class LocalHub:
 
     async def _execute(self, req: dict[str, Any]) -> Any:
         op, topic = req["op"], req.get("topic", "")
+        bus = self._bus
         if op == "publish":
-            return self.log.append(topic, codec.decode(req["m"]))
+            return await bus.publish(topic, codec.decode(req["m"]))
         if op == "read":
-            out = self.log.take(topic, req["group"], req["consumer"], req["count"])
-            if not out:
-                await wait_for_entries(self.log, topic, float(req["block"]))
-                out = self.log.take(topic, req["group"], req["consumer"], req["count"])
+            out = await bus.read(topic, req["group"], req["consumer"], req["count"],
+                                 float(req["block"]))
             return [_wire(d) for d in out]
         if op == "ack":
-            return self.log.ack(topic, req["group"], req["ids"])
+            return await bus.ack(topic, req["group"], req["ids"])
         if op == "reclaim":
-            got = self.log.reclaim(topic, req["group"], req["consumer"], req["min_idle"],
-                                   req["count"])
+            got = await bus.reclaim(topic, req["group"], req["consumer"], req["min_idle"],
+                                    req["count"])
             return [_wire(d) for d in got]
         if op == "dropped":
-            return self.log.dropped(topic)
+            return await bus.dropped(topic)
         raise BusError(f"unknown local bus operation {op!r}")
 
 
