@@ -40,6 +40,16 @@ class Backoff:
         return (rng or _RNG).uniform(0.0, top)
 
 
+def _wait_after(exc: RetryableError, backoff: Backoff, attempt: int, attempts: int) -> float:
+    """The delay before the next attempt, or re-raise ``exc`` when none is left."""
+    if attempt >= attempts - 1:
+        raise exc
+    wait = backoff.delay(attempt)
+    log.warning("retryable failure (%s); attempt %d/%d, next in %.2fs",
+                exc, attempt + 1, attempts, wait)
+    return wait
+
+
 def retry(
     fn: Callable[[], T],
     backoff: Backoff,
@@ -51,12 +61,7 @@ def retry(
         try:
             return fn()
         except RetryableError as exc:
-            if attempt == attempts - 1:
-                raise
-            wait = backoff.delay(attempt)
-            log.warning("retryable failure (%s); attempt %d/%d, next in %.2fs",
-                        exc, attempt + 1, attempts, wait)
-            sleep(wait)
+            sleep(_wait_after(exc, backoff, attempt, attempts))
     raise ValueError("attempts must be >= 1")
 
 
@@ -70,10 +75,5 @@ async def aretry(
         try:
             return await fn()
         except RetryableError as exc:
-            if attempt == attempts - 1:
-                raise
-            wait = backoff.delay(attempt)
-            log.warning("retryable failure (%s); attempt %d/%d, next in %.2fs",
-                        exc, attempt + 1, attempts, wait)
-            await asyncio.sleep(wait)
+            await asyncio.sleep(_wait_after(exc, backoff, attempt, attempts))
     raise ValueError("attempts must be >= 1")
