@@ -22,7 +22,7 @@ from typing import Any
 from fastapi import FastAPI, Request, Response
 from fastapi.staticfiles import StaticFiles
 
-from console import errors, routes_alerts, routes_data, routes_people, routes_watchlists
+from console import apidocs, errors, routes_alerts, routes_data, routes_people, routes_watchlists
 from console.auth import TokenBook
 from console.context import ConsoleDeps, Context
 from console.hub import Hub
@@ -70,8 +70,8 @@ def create_app(cameras: CameraRegistry, tokens: TokenBook, bus: Bus | None = Non
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
 
-    app = FastAPI(title="Vigil", version="0.2.0", lifespan=lifespan,
-                  description="Alert console API: see docs/console-api.md")
+    app = FastAPI(title="Vigil", version="0.2.0", lifespan=lifespan, docs_url=None,
+                  redoc_url=None, description="Alert console API: see docs/console-api.md")
     app.state.console = ctx
     app.state.tokens = tokens
     app.state.cameras = cameras
@@ -79,6 +79,9 @@ def create_app(cameras: CameraRegistry, tokens: TokenBook, bus: Bus | None = Non
     for module in (routes_people, routes_alerts, routes_data, routes_watchlists):
         app.include_router(module.router)
     app.add_api_websocket_route("/ws", websocket_feed)
+    if not apidocs.install(app):
+        log.warning("/docs is off: Swagger UI's files (package fastapi-offline) are missing; "
+                    "the spec is still at /openapi.json")
 
     @app.get("/health", tags=["ops"])
     def health() -> dict[str, Any]:
@@ -95,9 +98,8 @@ def create_app(cameras: CameraRegistry, tokens: TokenBook, bus: Bus | None = Non
     async def security_headers(request: Request, call_next: Next) -> Response:
         """The page loads nothing from elsewhere (offline police network): say so to the
         browser, so an injected script or a stray CDN link fails loudly."""
-        response = await call_next(request)
-        if not request.url.path.startswith(("/docs", "/redoc")):  # Swagger UI: CDN assets
-            response.headers.setdefault("Content-Security-Policy", CSP)
+        response = await call_next(request)  # /docs sets its own, slightly wider, policy
+        response.headers.setdefault("Content-Security-Policy", CSP)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         return response
 

@@ -19,14 +19,12 @@ import asyncio
 import socket
 import threading
 import time
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
 import uvicorn
-from fastapi import Request, Response
-from fastapi.staticfiles import StaticFiles
 
 from alerts.outbox import AlertPublisher
 from alerts.watchlist_service import WatchlistService
@@ -40,13 +38,7 @@ from core.clock import SystemClock
 from core.messages import Alert
 from core.store import AlertRecord, Store, open_store
 
-STATIC = Path(__file__).resolve().parents[2] / "console" / "static"
 T = TypeVar("T")
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' blob:; "
-       "media-src 'self' blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
-       "frame-ancestors 'none'; form-action 'self'")
-"""The strict policy the page is written to run under (no inline script or style, no other
-origin); served by the test app so a violation fails the tests as a console error."""
 
 
 def free_port() -> int:
@@ -98,15 +90,8 @@ class VigilServer:
         deps = ConsoleDeps(store=self.store, watchlists=self.watchlists, clock=self.clock,
                            settings=self.settings)
         app = create_app(self.cameras, TokenBook({}), bus, deps)
-        app.mount("/", StaticFiles(directory=STATIC, html=True), name="console")
-
-        @app.middleware("http")
-        async def policy(request: Request, call_next: Callable[[Request], Awaitable[Response]]
-                         ) -> Response:
-            response = await call_next(request)
-            response.headers["Content-Security-Policy"] = CSP
-            return response
-
+        # the app serves the page itself, under its strict CSP (console.app.CSP): a
+        # violation is a console error, which fails the test
         config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning",
                                 lifespan="on", ws="websockets-sansio")
         self._server = server = uvicorn.Server(config)

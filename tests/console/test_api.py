@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 
 import httpx
 import pytest
@@ -108,3 +109,19 @@ def test_older_status_does_not_overwrite_newer(registry: CameraRegistry) -> None
     view = registry.view("gate-3")
     assert view is not None and view.status is not None
     assert view.status.state == CameraState.STREAMING
+
+
+async def test_docs_page_loads_only_local_files(client: httpx.AsyncClient) -> None:
+    """No CDN (offline network) and no inline script (CSP): every script and stylesheet the
+    page names is served by the app itself. The browser test renders it."""
+    page = await client.get("/docs")
+    assert page.status_code == 200
+    assert "script-src 'self';" in page.headers["content-security-policy"]
+    assets = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+    assert len(assets) == 3 and all(a.startswith("/docs/") for a in assets)
+    assert "<script>" not in page.text
+    for asset in assets:
+        reply = await client.get(asset)
+        assert reply.status_code == 200 and len(reply.content) > 100, asset
+    assert "/openapi.json" in (await client.get("/docs/init.js")).text
+    assert (await client.get("/")).headers["content-security-policy"].startswith("default-src")
