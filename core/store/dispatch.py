@@ -98,9 +98,12 @@ class DispatchStore(StoreBase):
             return [_item(row) for row in conn.execute(stmt)]
 
     def retry_dead(self, item_id: int) -> bool:
-        """Put a dead letter back in the queue, due now (the console's "retry" button)."""
+        """Put a dead letter back in the queue, due now (the console's "retry" button),
+        with its attempt count reset: the person fixed the cause, so the delivery gets the
+        target's whole retry schedule again rather than one attempt per press (every earlier
+        attempt stays in the alert's timeline)."""
         stmt = (sa.update(_D).where(_D.c.id == item_id, _D.c.state == DispatchState.DEAD.value)
-                .values(state=_PENDING, next_attempt_at=self.clock.now()))
+                .values(state=_PENDING, next_attempt_at=self.clock.now(), attempts=0))
         with self.write() as conn:
             return conn.execute(stmt).rowcount == 1
 

@@ -98,7 +98,8 @@ def test_failure_retry_delivery_and_dead_letters(queued: Store, clock: FakeClock
     assert queued.retry_dead(dead.id)
     assert not queued.retry_dead(dead.id)
     assert queued.dead_letters() == []
-    assert [i.id for i in queued.due_dispatches(clock.now())] == [dead.id]
+    [again] = queued.due_dispatches(clock.now())
+    assert (again.id, again.attempts) == (dead.id, 0)  # the whole retry schedule again
     with pytest.raises(NotFoundError, match="dispatch item 999"):
         queued.mark_delivered(999)
 
