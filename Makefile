@@ -9,7 +9,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 APT_PACKAGES := python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base \
 	gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly \
-	gstreamer1.0-libav chromium chromium-driver fonts-wqy-microhei fonts-dejavu-core
+	gstreamer1.0-libav chromium chromium-driver fonts-wqy-microhei fonts-dejavu-core \
+	libnginx-mod-rtmp
 CONFIG ?= configs
 PYTEST_ARGS ?=
 
