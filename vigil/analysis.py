@@ -6,9 +6,10 @@ camera that takes the newest frame from the camera's slot, and publishes the sig
 and scene events on the bus. When a pass or event is over, the clip between its
 ``clip_from`` and ``clip_to`` is cut from the camera's packet ring by remuxing.
 
-A missing model never crashes a stream: the camera keeps streaming, its analytics are
-off, and the log names the file and the install command (``vigil run`` also checks this
-at start-up, before any camera opens).
+A missing model never crashes a stream: the camera keeps streaming, the analytics that
+need that model are off (a missing detector leaves checkpoint plates running, so the demo
+camera still reads plates without the model pack), and the log names the file and the
+install command (``vigil run`` also checks this at start-up, before any camera opens).
 """
 
 from __future__ import annotations
@@ -24,8 +25,15 @@ import cv2
 
 from analytics.evidence import EvidenceWriter
 from analytics.pipeline import CameraPipeline
-from analytics.pipeline_parts import PipelineParts, load_parts, needs_detector, needs_plates
+from analytics.pipeline_parts import (
+    DETECTOR_ANALYTICS,
+    PipelineParts,
+    load_parts,
+    needs_detector,
+    needs_plates,
+)
 from core import topics
+from core.config.models import Camera
 from core.errors import ModelError
 from core.messages import Evidence, Frame, SceneEvent, Sighting
 from ingest.worker import CameraWorker
@@ -145,32 +153,52 @@ class AnalysisHost:
             bus = self._bus
         bus.publisher.submit(topic, message)
 
-    def _parts_for(self, worker: CameraWorker) -> PipelineParts | None:
-        """Load (once per process) whatever this camera needs that is not loaded yet."""
-        camera = worker.camera
-        plates = needs_plates(camera) and self._parts.plates is None
-        detector = needs_detector(camera) and self._parts.detector is None
-        need = {"plates"} if plates else set()
-        need |= {"detector"} if detector else set()
-        if not need or need <= self._failed:
-            return self._parts if not (need & self._failed) else None
+    def _load(self, part: str) -> None:
+        """Load one part (``plates`` or ``detector``) once per process. A failure is logged
+        once and remembered, so the next camera does not retry a missing file."""
+        if part in self._failed:
+            return
         try:
-            loaded = load_parts(self.model_dir, plates, detector, self._detector)
+            loaded = load_parts(self.model_dir, part == "plates", part == "detector",
+                                self._detector)
         except ModelError as exc:
-            self._failed |= need
-            log.error("camera %s: analytics off: %s", camera.id, exc)
-            return None
+            self._failed.add(part)
+            log.error("analytics that need the %s are off: %s", part, exc)
+            return
         self._parts = PipelineParts(loaded.detector or self._parts.detector,
                                     loaded.plates or self._parts.plates)
-        return self._parts
+
+    def runnable(self, camera: Camera) -> Camera:
+        """``camera`` with the analytics whose model could not be loaded left out: a
+        missing detector turns off the scene analytics (and vehicle-mode plates, which read
+        inside vehicle boxes), not the checkpoint plates of the same camera."""
+        if needs_plates(camera) and self._parts.plates is None:
+            self._load("plates")
+        if needs_detector(camera) and self._parts.detector is None:
+            self._load("detector")
+        dropped: set[str] = set()
+        if needs_plates(camera) and self._parts.plates is None:
+            dropped.add("plates")
+        if needs_detector(camera) and self._parts.detector is None:
+            dropped |= DETECTOR_ANALYTICS
+            if "vehicles" in camera.analytics:
+                dropped.add("plates")
+        off = [a for a in camera.analytics if a in dropped]
+        if not off:
+            return camera
+        keep = [a for a in camera.analytics if a not in dropped]
+        log.warning("camera %s: analytics %s off (model missing, see above); %s",
+                    camera.id, ",".join(off),
+                    f"{','.join(keep)} still running" if keep else "nothing else to run")
+        return camera.model_copy(update={"analytics": keep})
 
     def _pipeline(self, worker: CameraWorker) -> CameraPipeline | None:
-        camera = worker.camera
-        if not camera.analytics:
+        if not worker.camera.analytics:
             return None
         with self._lock:
-            parts = self._parts_for(worker)
-        if parts is None:
+            camera = self.runnable(worker.camera)
+            parts = self._parts
+        if not camera.analytics:
             return None
         try:
             pipeline = CameraPipeline(camera, parts, EvidenceWriter(self.evidence_dir))

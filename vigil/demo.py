@@ -2,25 +2,43 @@
 
 A road scene drawn by :mod:`analytics.pipeline_synth`: cars carrying rendered Chinese
 plates cross in both directions, some of them on the demo watchlist
-(``configs/watchlists/demo.csv``: 京A12345 stolen, 京AD12345 wanted), some not. The file
-source loops it in real time, so a fresh ``make run`` shows a streaming camera, sightings
-and watchlist alerts within a minute without any external server or camera.
+(``configs/watchlists/demo.csv``: 京A12345 stolen, 京AD12345 wanted), some not. In front of
+them a person drawn by :mod:`analytics.person_synth` walks along the pavement from the
+right and into a restricted area marked in yellow on the ground (:data:`DEMO_ZONE`, the
+``no-entry`` zone of ``configs/cameras/demo.yaml``), which the demo camera's ``intrusion``
+analytic reports. The file source loops it in real time, so a fresh ``make run`` shows a
+streaming camera, sightings, watchlist and intrusion alerts within a minute without any
+external server or camera.
+
+The file name carries :data:`VERSION`: when the scene changes, bump it, so that a clip
+cached by an older version is not replayed (``configs/cameras/demo.yaml`` names the file).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from pathlib import Path
 
-from analytics.pipeline_synth import SynthCar, make_clip
+import cv2
+
+from analytics.person_synth import Walker
+from analytics.pipeline_synth import SynthCar, render_frame, write_clip
+from analytics.plates_geometry import UInt8Image
 
 log = logging.getLogger(__name__)
 
+VERSION = 2
 SIZE = (960, 540)
 FPS = 15
 SECONDS = 16
 BODY = (240, 172)
 PLATE = (120, 38)
+DEMO_ZONE = ((0.08, 0.94), (0.45, 0.94), (0.45, 1.0), (0.08, 1.0))
+"""The restricted area (normalised x, y), on the pavement where the person's feet go."""
+PERSON_HEIGHT = 180
+PERSON_FOOT_Y = 528
+PERSON_SPEED = -6.0
 
 
 def demo_cars() -> tuple[SynthCar, ...]:
@@ -39,13 +57,59 @@ def demo_cars() -> tuple[SynthCar, ...]:
     return tuple(out)
 
 
+def demo_walker() -> Walker:
+    """The person: enters at the right edge at the start of the loop, walks left into
+    :data:`DEMO_ZONE` about 6.5 s later and leaves the picture at about 12 s."""
+    return Walker((SIZE[0] + 60, PERSON_FOOT_Y), PERSON_SPEED, PERSON_HEIGHT)
+
+
+def _zone_marking(frame: UInt8Image) -> None:
+    """Yellow hatching with a border over :data:`DEMO_ZONE`, as painted on the ground."""
+    width, height = SIZE
+    xs = [round(x * (width - 1)) for x, _ in DEMO_ZONE]
+    ys = [round(y * (height - 1)) for _, y in DEMO_ZONE]
+    x1, x2, y1, y2 = min(xs), max(xs), min(ys), max(ys)
+    for x in range(x1 - (y2 - y1), x2, 16):
+        cv2.line(frame, (max(x, x1), y2 - max(0, x1 - x)), (min(x + y2 - y1, x2),
+                 y1 + max(0, x + y2 - y1 - x2)), (40, 190, 220), 3, cv2.LINE_AA)
+    cv2.rectangle(frame, (x1, y1), (x2, y2), (40, 190, 220), 3, cv2.LINE_AA)
+
+
+def demo_frame(index: int, walker: Walker | None = None
+               ) -> tuple[UInt8Image, tuple[int, int, int, int]]:
+    """Frame ``index`` of the loop (BGR) and the person's box (all zero when out of view);
+    ``walker`` replaces :func:`demo_walker` (``bench/person_search.py`` tries other looks)."""
+    frame, _ = render_frame(demo_cars(), index, SIZE)
+    _zone_marking(frame)  # on the pavement, below the lanes: no car covers it
+    box = (walker or demo_walker()).draw(frame, index)
+    return frame, box
+
+
+def demo_frames() -> Iterator[UInt8Image]:
+    """Every frame of the loop, in order."""
+    for index in range(FPS * SECONDS):
+        yield demo_frame(index)[0]
+
+
+def remove_stale_demos(directory: Path, keep: Path) -> list[Path]:
+    """Delete the clips older demo versions wrote to ``directory`` (``demo.mp4``,
+    ``demo-v1.mp4`` ...) except ``keep``; the paths removed."""
+    stale = [p for p in directory.glob("demo*.mp4")
+             if p.resolve() != keep.resolve() and (p.name == "demo.mp4"
+                                                   or p.name.startswith("demo-v"))]
+    for path in stale:
+        path.unlink(missing_ok=True)
+        log.info("old demo video %s removed", path)
+    return stale
+
+
 def ensure_demo_video(path: Path) -> Path:
     """Write the demo clip to ``path`` unless it exists already; returns ``path``."""
     if path.exists() and path.stat().st_size > 0:
         return path
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp.mp4")
-    make_clip(tmp, demo_cars(), FPS * SECONDS, FPS, SIZE)
+    write_clip(tmp, demo_frames(), FPS)
     tmp.replace(path)
     log.info("demo video written to %s", path)
     return path

@@ -17,7 +17,8 @@ from pathlib import Path
 
 import uvicorn
 
-from analytics.pipeline_parts import load_parts, parts_needed
+from analytics.detector import MODEL_NAME
+from analytics.pipeline_parts import load_parts, needs_detector, parts_needed
 from console.auth import BOOTSTRAP_ENV, TokenBook
 from console.registry import CameraRegistry
 from core import topics
@@ -32,7 +33,7 @@ from ingest.node import IngestNode
 from vigil.alerting import Alerting, LoadedConfigRef, start_alerting, stop_alerting
 from vigil.analysis import FACTORY
 from vigil.console_wiring import build_app, ensure_demo_login
-from vigil.demo import ensure_demo_video
+from vigil.demo import ensure_demo_video, remove_stale_demos
 from vigil.publisher import BusPublisher
 
 log = logging.getLogger(__name__)
@@ -71,11 +72,13 @@ def check_bind(host: str, port: int) -> None:
 
 
 def prepare_demo(cameras: tuple[Camera, ...] | list[Camera]) -> None:
-    """Generate the demo clip for any camera that points into ``var/demo/`` and lacks it."""
+    """Generate the demo clip for any camera that points into ``var/demo/`` and lacks it,
+    and delete clips of older demo versions there (they are ours, and never replayed)."""
     for camera in cameras:
         path = Path(camera.url)
         if path.suffix == ".mp4" and path.parent == DEMO_DIR and not path.exists():
             ensure_demo_video(path)
+            remove_stale_demos(DEMO_DIR, keep=path)
 
 
 async def start_bus(url: str) -> tuple[LocalHub | None, Bus]:
@@ -104,14 +107,28 @@ def _on_change(
 
 def check_models(cameras: tuple[Camera, ...], model_dir: Path) -> None:
     """Load once what the cameras' analytics need, so a missing model is reported at
-    start-up (naming the file and the install command), not in the middle of a stream."""
+    start-up (naming the file and the install command), not in the middle of a stream.
+    Plates and detector are checked apart: the worker turns off only what a missing model
+    is needed for, and the demo camera, which reads plates with the PyPI models alone,
+    says in one line that its person-in-zone scene is skipped."""
     plates, detector = parts_needed(cameras)
-    if not (plates or detector):
-        return
-    try:
-        load_parts(model_dir, plates, detector)
-    except ModelError as exc:
-        log.error("%s\ncameras keep streaming; analytics that need this model stay off", exc)
+    for part, needed in (("plates", plates), ("detector", detector)):
+        if not needed:
+            continue
+        try:
+            load_parts(model_dir, part == "plates", part == "detector")
+        except ModelError as exc:
+            log.error("%s\ncameras keep streaming; analytics that need this model stay off",
+                      exc)
+            if part == "detector" and any(is_demo(c) and needs_detector(c) for c in cameras):
+                log.warning("demo: no object detector (%s not in %s; `vigil models install "
+                            "--from PACK` adds it): the person-in-zone scene is skipped, the "
+                            "demo plates are still read", MODEL_NAME, model_dir)
+
+
+def is_demo(camera: Camera) -> bool:
+    """The demo camera: its video is generated into ``var/demo/``."""
+    return Path(camera.url).parent == DEMO_DIR
 
 
 def analysis_spec(service: Service) -> ConsumerSpec:

@@ -20,9 +20,13 @@ def problems(text: str, groups: tuple[str, ...] | None = None) -> list[str]:
     return caught.value.problems
 
 
-def test_example_file_has_one_rule_of_each_kind() -> None:
+def test_example_file_has_one_rule_of_each_kind_and_the_demo_zone_rule() -> None:
     rules = load_rules(EXAMPLE, camera_ids=[], groups=["skynet", "demo"])
-    assert [type(rule) for rule in rules] == [WatchlistRule, SceneRule, HealthRule, ClonedRule]
+    assert [type(rule) for rule in rules] == [WatchlistRule, SceneRule, HealthRule, ClonedRule,
+                                              SceneRule]
+    demo = rules[4]
+    assert isinstance(demo, SceneRule) and demo.id == "demo-intrusion"
+    assert (demo.zones, demo.groups, demo.schedule) == (["no-entry"], ["demo"], None)
     health = rules[2]
     assert isinstance(health, HealthRule)
     assert health.for_ == 120
