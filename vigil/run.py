@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import signal
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -167,6 +168,7 @@ async def start_node(config_dir: Path, loaded: LoadedConfig, registry: CameraReg
 
 
 async def stop_node(node: Node) -> None:
+    log.info("stopping: cameras, then the publisher (flushing), alerting, bus")
     node.watcher.stop()
     await asyncio.to_thread(node.ingest.stop)
     await node.publisher.stop()
@@ -174,6 +176,25 @@ async def stop_node(node: Node) -> None:
     await node.bus.close()
     if node.hub is not None:
         await node.hub.stop()
+    log.info("vigil stopped cleanly")
+
+
+def own_signals(server: uvicorn.Server) -> None:
+    """SIGINT and SIGTERM end the console server and then let :func:`stop_node` run to the
+    end. Without this, uvicorn re-raises the signal it caught once ``serve()`` returns:
+    SIGINT then cancels the main task in the middle of the shutdown (pending sightings not
+    flushed, a traceback in the log) and SIGTERM — what systemd and ``docker stop`` send —
+    kills the process outright. Repeats (uvicorn's re-raise, Ctrl-C reaching the whole
+    process group) are ignored: the shutdown is already under way and takes seconds."""
+    loop = asyncio.get_running_loop()
+
+    def on_signal(sig: signal.Signals) -> None:
+        if not server.should_exit:
+            log.info("%s received: stopping", sig.name)
+        server.should_exit = True
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, on_signal, sig)
 
 
 async def run_node(config_dir: Path, bind: str | None) -> int:
@@ -193,6 +214,7 @@ async def run_node(config_dir: Path, bind: str | None) -> int:
              host, port, len(loaded.cameras), loaded.service.bus.split("://")[0])
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning",
                                            ws_per_message_deflate=False))
+    own_signals(server)
     try:
         await server.serve()
     finally:
