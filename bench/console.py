@@ -5,13 +5,17 @@ Run from the repository root::
     .venv/bin/python bench/console.py [--clients 200] [--rate 500] [--seconds 10] [--quick]
 
 The app runs under uvicorn on loopback in this process, with a SQLite store (``--store``
-for another URL) and the ``local://`` bus (its hub in this process). Alerts enter from a
-separate producer process exactly as the alert service raises them: committed by
-``Store.insert_alert`` (``--writers`` at once), then published on ``alerts``. The clients
-run in ``--procs`` processes with the ``websockets`` client; each connects with
-``last_id=0`` (``--batch``: and ``batch=1``), and reconnects with its last id if the
-server closes it. Push latency is receive time minus the alert's ``raised_at`` (set just
-before the insert), so it includes the commit, the bus, the hub and the socket. Lost =
+for another URL) and the ``local://`` bus (its hub in this process, as in ``vigil run``).
+Alerts enter from a separate producer process as the alert service raises them: committed
+by ``Store.insert_alert`` (``--writers`` at once), then published on ``alerts``. (The
+service's ``AlertPublisher.accept`` also re-reads the alert and marks it published, a
+second write transaction per alert that this producer leaves out.) The clients run in
+``--procs`` processes with the ``websockets`` client; each connects with ``last_id`` =
+the log's end at start (``--batch``: and ``batch=1``), and reconnects with its last id if
+the server closes it. Clients, producer and console share this machine's cores, which a
+real centre's browsers do not: the report gives each one's CPU seconds and the load
+average. Push latency is receive time minus the alert's ``raised_at`` (set just before
+the insert), so it includes the commit, the bus, the hub and the socket. Lost =
 alerts a client never received by the end; duplicated = alerts it received more than once.
 """
 
@@ -27,7 +31,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
@@ -44,7 +48,8 @@ from websockets.exceptions import ConnectionClosed  # noqa: E402
 
 from console.app import create_app  # noqa: E402
 from console.auth import TokenBook  # noqa: E402
-from console.context import ConsoleDeps, ConsoleSettings  # noqa: E402
+from console.context import ConsoleDeps, ConsoleSettings, WsSettings  # noqa: E402
+from console.hub import WsStats  # noqa: E402
 from console.registry import CameraRegistry  # noqa: E402
 from console.users import create_api_token  # noqa: E402
 from core import topics  # noqa: E402
@@ -53,50 +58,73 @@ from core.clock import SystemClock  # noqa: E402
 from core.messages import Alert, Evidence, Sighting  # noqa: E402
 from core.store import Store, open_store  # noqa: E402
 
-_ALERT = re.compile(rb'\{"kind":"alert","id":(\d+),"data":\{.*?"raised_at":([0-9.e+-]+)')
+_ALERT = re.compile(rb'\{"kind":"alert","id":(\d+),')
+_RAISED = b'"raised_at":'
 
 
 @dataclass
 class Tally:
     """What one client process saw."""
 
-    latencies_ms: list[float] = field(default_factory=list)
+    latencies_ms: list[float] = field(default_factory=list, repr=False)
     lost: int = 0
     duplicated: int = 0
     reconnects: int = 0
     clients: int = 0
+    cpu: float = 0.0
+    """CPU seconds this client process used while the alerts flowed and drained."""
+
+
+def loop_factory(name: str) -> Callable[[], asyncio.AbstractEventLoop]:
+    """The standard ``asyncio`` loop (what ``vigil run`` uses) or ``uvloop`` (what plain
+    ``uvicorn.run`` would pick), for every process of the bench."""
+    if name == "uvloop":
+        import uvloop
+
+        return uvloop.new_event_loop
+    return asyncio.new_event_loop
 
 
 # --- clients (separate processes) -----------------------------------------------------
 
-async def _one_client(url: str, expected: asyncio.Future[int], tally: Tally,
-                      deadline: list[float]) -> None:
-    """Receive until every expected alert arrived (or the drain deadline passed)."""
-    seen: set[int] = set()
-    last = 0
-    while True:
-        try:
-            async with connect(f"{url}&last_id={last}", compression=None, max_size=None,
-                               open_timeout=60) as ws:
-                while not (expected.done() and len(seen) >= expected.result()):
-                    if time.time() > deadline[0]:
-                        raise TimeoutError
-                    try:
-                        raw = await asyncio.wait_for(ws.recv(decode=False), 0.25)
-                    except TimeoutError:
-                        continue  # look at the deadline and the expected count again
-                    last = max(last, _count(raw, time.time(), seen, tally))
-                break
-        except ConnectionClosed:
-            tally.reconnects += 1
-        except TimeoutError:
-            break
-    tally.lost += (expected.result() if expected.done() else 0) - len(seen)
+class Client:
+    """One WebSocket client: every alert id it received, and the id to resume after."""
+
+    def __init__(self, url: str, tally: Tally, start: int) -> None:
+        self.url, self.tally = url, tally
+        self.seen: set[int] = set()
+        self.last = start
+        self.expected = 0
+        """How many alerts to wait for (0 until the producer has finished)."""
+        self.connected = asyncio.Event()
+
+    def done(self) -> bool:
+        return 0 < self.expected <= len(self.seen)
+
+    async def run(self) -> None:
+        """Receive until every expected alert arrived; on a server close, reconnect with
+        the last id seen (the process cancels this task when done or out of time). No
+        per-message timeout wrapper: :func:`_client_main` watches the clock instead."""
+        while True:
+            try:
+                async with connect(f"{self.url}&last_id={self.last}", compression=None,
+                                   max_size=None, open_timeout=60) as ws:
+                    self.connected.set()
+                    while not self.done():
+                        raw = await ws.recv(decode=False)
+                        self.last = max(self.last, _count(raw, time.time(), self.seen,
+                                                          self.tally))
+                    return
+            except ConnectionClosed:
+                self.tally.reconnects += 1
 
 
 def _count(raw: bytes, now: float, seen: set[int], tally: Tally) -> int:
     """Record the alert events in one message (one envelope, or a batch); returns the
-    highest id in it (0 if none)."""
+    highest id in it (0 if none). Each ``alert`` envelope's id and its alert's
+    ``raised_at`` (the first one after the id) are read from the raw bytes: two scans
+    instead of ``json.loads`` of every envelope, which would cost the clients (which share
+    the console's cores here, but not in a real centre) half as much CPU again."""
     highest = 0
     for hit in _ALERT.finditer(raw):
         event_id = int(hit.group(1))
@@ -105,29 +133,39 @@ def _count(raw: bytes, now: float, seen: set[int], tally: Tally) -> int:
             continue
         seen.add(event_id)
         highest = max(highest, event_id)
-        tally.latencies_ms.append((now - float(hit.group(2))) * 1000)
+        at = raw.index(_RAISED, hit.end()) + len(_RAISED)
+        raised = float(raw[at:raw.index(b",", at)])
+        tally.latencies_ms.append((now - raised) * 1000)
     return highest
 
 
-async def _client_main(port: int, query: str, count: int, pipe: Connection) -> Tally:
+async def _client_main(url: str, count: int, start: int, pipe: Connection) -> Tally:
+    """``count`` clients from event ``start`` on (the log's end when the bench began: a
+    PostgreSQL store may hold earlier runs)."""
     tally = Tally(clients=count)
     loop = asyncio.get_running_loop()
-    expected: asyncio.Future[int] = loop.create_future()
-    deadline = [float("inf")]
-    url = f"ws://127.0.0.1:{port}/ws?{query}"
-    tasks = [asyncio.create_task(_one_client(url, expected, tally, deadline))
-             for _ in range(count)]
-    await asyncio.sleep(1.0)  # let every client connect before the producer starts
-    pipe.send("ready")
+    clients = [Client(url, tally, start) for _ in range(count)]
+    tasks = [asyncio.create_task(c.run()) for c in clients]
+    await asyncio.wait_for(asyncio.gather(*(c.connected.wait() for c in clients)), 60)
+    pipe.send("ready")  # every client connected: the producer may start
+    cpu0 = _cpu()
     total, drain = await loop.run_in_executor(None, pipe.recv)
-    deadline[0] = time.time() + drain
-    expected.set_result(total)
-    await asyncio.gather(*tasks)
+    deadline = time.monotonic() + drain
+    for client in clients:
+        client.expected = total
+    for client, task in zip(clients, tasks, strict=True):
+        while not task.done() and not client.done() and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        task.cancel()  # done (possibly blocked in recv), or out of time
+    await asyncio.gather(*tasks, return_exceptions=True)
+    tally.cpu = _cpu() - cpu0
+    tally.lost = sum(total - len(c.seen) for c in clients)
     return tally
 
 
-def client_process(port: int, query: str, count: int, pipe: Connection) -> None:
-    pipe.send(asyncio.run(_client_main(port, query, count, pipe)))
+def client_process(url: str, count: int, start: int, pipe: Connection, loop: str) -> None:
+    with asyncio.Runner(loop_factory=loop_factory(loop)) as runner:
+        pipe.send(runner.run(_client_main(url, count, start, pipe)))
 
 
 # --- server side (this process) -------------------------------------------------------
@@ -142,27 +180,44 @@ def _alert(n: int) -> Alert:
                  summary_zh="布控车辆 京A12345 经过三号门", summary_en="watchlisted 京A12345")
 
 
+@dataclass
+class Produced:
+    """What the producer did: alerts raised, the rate reached, its CPU seconds, and per
+    alert the ms from ``raised_at`` to committed and to published (the first part of
+    every push latency, before the console is involved)."""
+
+    total: int = 0
+    achieved: float = 0.0
+    cpu: float = 0.0
+    committed_ms: list[float] = field(default_factory=list, repr=False)
+    published_ms: list[float] = field(default_factory=list, repr=False)
+
+
 async def produce(store: Store, bus: Bus, rate: float, seconds: float,
-                  writers: int) -> tuple[int, float]:
-    """Raise ``rate`` alerts/s for ``seconds`` (commit, then publish); returns how many were
-    raised and the rate achieved (the store may not keep up)."""
+                  writers: int) -> Produced:
+    """Raise ``rate`` alerts/s for ``seconds`` (commit, then publish); the rate achieved
+    may fall short (the store may not keep up)."""
     slots = asyncio.Semaphore(writers)
-    total = int(rate * seconds)
+    out = Produced(total=int(rate * seconds))
     start = time.monotonic()
 
     async def one(n: int) -> None:
         async with slots:
-            record = await asyncio.to_thread(store.insert_alert, _alert(n))
+            alert = _alert(n)
+            record = await asyncio.to_thread(store.insert_alert, alert)
+        out.committed_ms.append((time.time() - alert.raised_at) * 1000)
         await bus.publish(topics.ALERTS, record.alert)
+        out.published_ms.append((time.time() - alert.raised_at) * 1000)
 
     tasks = []
-    for n in range(total):
+    for n in range(out.total):
         delay = start + n / rate - time.monotonic()
         if delay > 0:
             await asyncio.sleep(delay)
         tasks.append(asyncio.create_task(one(n)))
     await asyncio.gather(*tasks)
-    return total, total / (time.monotonic() - start)
+    out.achieved = out.total / (time.monotonic() - start)
+    return out
 
 
 def _cpu() -> float:
@@ -174,23 +229,38 @@ def _percentile(ordered: Sequence[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(len(ordered) * q))] if ordered else float("nan")
 
 
-def report(args: argparse.Namespace, total: int, achieved: float, tallies: list[Tally],
-           dropped: int) -> None:
-    lat = sorted(x for t in tallies for x in t.latencies_ms)
+def _spread(values: list[float]) -> str:
+    ordered = sorted(values)
+    return (f"p50 {_percentile(ordered, 0.5):.1f}  p90 {_percentile(ordered, 0.9):.1f}  "
+            f"p99 {_percentile(ordered, 0.99):.1f}  "
+            f"max {ordered[-1] if ordered else float('nan'):.1f}")
+
+
+def report(args: argparse.Namespace, produced: Produced, tallies: list[Tally],
+           hub: WsStats) -> None:
+    total, achieved = produced.total, produced.achieved
+    lat = [x for t in tallies for x in t.latencies_ms]
     lost = sum(t.lost for t in tallies)
     dup = sum(t.duplicated for t in tallies)
     reconnects = sum(t.reconnects for t in tallies)
     mode = "batched" if args.batch else "one envelope per message"
     print(f"clients {args.clients}  target {args.rate:.0f} alerts/s for {args.seconds:.0f} s  "
-          f"raised {total} (achieved {achieved:.0f}/s)  client procs {args.procs}  {mode}")
+          f"raised {total} (achieved {achieved:.0f}/s)  client procs {args.procs}  {mode}  "
+          f"loop {args.loop}  ws {args.ws}  store {args.store or 'sqlite'}  "
+          f"coalesce {args.coalesce_s * 1000:.0f} ms")
     print(f"pushes received {len(lat)} / expected {total * args.clients}")
-    print(f"push latency ms: p50 {_percentile(lat, 0.5):.1f}  p90 {_percentile(lat, 0.9):.1f}"
-          f"  p99 {_percentile(lat, 0.99):.1f}  max {lat[-1] if lat else float('nan'):.1f}")
+    print(f"push latency ms: {_spread(lat)}")
+    print(f"  of which raised -> committed ms: {_spread(produced.committed_ms)}")
+    print(f"          raised -> published ms: {_spread(produced.published_ms)}")
     print(f"lost {lost}  duplicated {dup}  reconnects {reconnects}  "
-          f"server-dropped slow clients {dropped}")
+          f"server-dropped slow clients {hub.dropped_clients}")
+    print(f"hub: {hub.reads} event-log reads, {hub.messages} socket messages "
+          f"({hub.sent / max(1, hub.messages):.1f} envelopes each)")
     cpu, wall = args.server_cpu
-    print(f"console process CPU {cpu:.1f} s over {wall:.1f} s ({100 * cpu / wall:.0f}% of one "
-          f"core); machine load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
+    clients_cpu = sum(t.cpu for t in tallies)
+    print(f"CPU s over {wall:.1f} s wall: console {cpu:.1f}  producer {produced.cpu:.1f} "
+          f"(while producing)  clients {clients_cpu:.1f}  — machine load average "
+          f"{os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
 
 
 async def _producer_main(store_url: str, bus_path: str, plan: tuple[float, float, int],
@@ -199,14 +269,18 @@ async def _producer_main(store_url: str, bus_path: str, plan: tuple[float, float
     bus = await LocalBus(bus_path).connect()
     await asyncio.to_thread(pipe.recv)  # go
     rate, seconds, writers = plan
-    pipe.send(await produce(store, bus, rate, seconds, writers))
+    cpu0 = _cpu()
+    produced = await produce(store, bus, rate, seconds, writers)
+    produced.cpu = _cpu() - cpu0
+    pipe.send(produced)
     await bus.close()
     store.close()
 
 
 def producer_process(store_url: str, bus_path: str, plan: tuple[float, float, int],
-                     pipe: Connection) -> None:
-    asyncio.run(_producer_main(store_url, bus_path, plan, pipe))
+                     pipe: Connection, loop: str) -> None:
+    with asyncio.Runner(loop_factory=loop_factory(loop)) as runner:
+        runner.run(_producer_main(store_url, bus_path, plan, pipe))
 
 
 def _spawn(args: argparse.Namespace, port: int, token: str, store_url: str,
@@ -215,18 +289,25 @@ def _spawn(args: argparse.Namespace, port: int, token: str, store_url: str,
     ctx = mp.get_context("spawn")
     pipes: list[Connection] = []
     procs: list[BaseProcess] = []
+    children: list[Connection] = []
     mine, theirs = ctx.Pipe()
+    children.append(theirs)
     plan = (args.rate, args.seconds, args.writers)
-    procs.append(ctx.Process(target=producer_process, args=(store_url, bus_path, plan, theirs)))
+    procs.append(ctx.Process(target=producer_process, daemon=True,
+                             args=(store_url, bus_path, plan, theirs, args.loop)))
     pipes.append(mine)
-    query = f"token={token}" + ("&batch=1" if args.batch else "")
+    url = f"ws://127.0.0.1:{port}/ws?token={token}" + ("&batch=1" if args.batch else "")
     for i in range(args.procs):
         mine, theirs = ctx.Pipe()
+        children.append(theirs)
         count = args.clients // args.procs + (1 if i < args.clients % args.procs else 0)
-        procs.append(ctx.Process(target=client_process, args=(port, query, count, theirs)))
+        procs.append(ctx.Process(target=client_process, daemon=True,
+                                 args=(url, count, args.head, theirs, args.loop)))
         pipes.append(mine)
     for proc in procs:
         proc.start()
+    for end in children:  # a child that dies now makes our recv() fail instead of hang
+        end.close()
     return pipes, procs
 
 
@@ -235,10 +316,13 @@ async def run(args: argparse.Namespace) -> None:
     store_url = args.store or f"sqlite:///{tmp / 'vigil.db'}"
     store = open_store(store_url, SystemClock())
     token, _ = create_api_token(store, "bench", "monitor", "bench")
+    args.head = store.last_event_id()
     hub = LocalHub(tmp / "bus.sock")
     await hub.start()
     bus = await LocalBus(tmp / "bus.sock").connect()
-    settings = ConsoleSettings(live_dir=tmp / "live", evidence_dir=tmp / "evidence")
+    ws = WsSettings() if args.coalesce is None else WsSettings(coalesce=args.coalesce)
+    args.coalesce_s = ws.coalesce
+    settings = ConsoleSettings(live_dir=tmp / "live", evidence_dir=tmp / "evidence", ws=ws)
     app = create_app(CameraRegistry(), TokenBook({}), bus,
                      ConsoleDeps(store=store, settings=settings))
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=args.port,
@@ -246,6 +330,8 @@ async def run(args: argparse.Namespace) -> None:
                                            ws_per_message_deflate=False))
     serving = asyncio.create_task(server.serve())
     while not server.started:
+        if serving.done():  # e.g. --ws wsproto without wsproto installed
+            raise SystemExit(f"uvicorn did not start (--ws {args.ws}): see the log above")
         await asyncio.sleep(0.02)
     port = server.servers[0].sockets[0].getsockname()[1]
     pipes, procs = _spawn(args, port, token, store_url, str(tmp / "bus.sock"))
@@ -253,15 +339,15 @@ async def run(args: argparse.Namespace) -> None:
         await asyncio.to_thread(pipe.recv)  # every client connected
     cpu0, wall0 = _cpu(), time.monotonic()
     pipes[0].send("go")
-    total, achieved = await asyncio.to_thread(pipes[0].recv)
+    produced: Produced = await asyncio.to_thread(pipes[0].recv)
     for pipe in pipes[1:]:
-        pipe.send((total, args.drain))
+        pipe.send((produced.total, args.drain))
     tallies: list[Tally] = [await asyncio.to_thread(pipe.recv) for pipe in pipes[1:]]
     args.server_cpu = (_cpu() - cpu0, time.monotonic() - wall0)
     for proc in procs:
         proc.join()
     console = app.state.console.hub
-    report(args, total, achieved, tallies, console.stats.dropped_clients if console else 0)
+    report(args, produced, tallies, console.stats if console else WsStats())
     server.should_exit = True
     await serving
     await bus.close()
@@ -284,8 +370,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--store", default=None, help="store URL (default: a temp SQLite)")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--ws", default="auto",
-                        help="uvicorn WebSocket implementation (auto, websockets, "
-                             "websockets-sansio, wsproto)")
+                        choices=("auto", "websockets", "websockets-sansio", "wsproto"),
+                        help="uvicorn WebSocket implementation (wsproto must be installed)")
+    parser.add_argument("--coalesce", type=float, default=None,
+                        help="hub coalesce window in s (default: WsSettings.coalesce)")
+    parser.add_argument("--loop", choices=("asyncio", "uvloop"), default="asyncio",
+                        help="event loop of every process of the bench (vigil run: asyncio)")
     parser.add_argument("--quick", action="store_true", help="20 clients, 100 alerts/s, 3 s")
     parser.add_argument("--profile", action="store_true",
                         help="profile the server process and print the top functions")
@@ -293,13 +383,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.quick:
         args.clients, args.rate, args.seconds = 20, 100.0, 3.0
     if not args.profile:
-        asyncio.run(run(args))
+        with asyncio.Runner(loop_factory=loop_factory(args.loop)) as runner:
+            runner.run(run(args))
         return 0
     import cProfile
     import pstats
 
-    with cProfile.Profile() as prof:
-        asyncio.run(run(args))
+    with cProfile.Profile() as prof, asyncio.Runner(loop_factory=loop_factory(args.loop)) as r:
+        r.run(run(args))
     pstats.Stats(prof).sort_stats("tottime").print_stats(30)
     return 0
 

@@ -13,6 +13,30 @@ import asyncio
 from collections import deque
 
 
+class Frames(list[str]):
+    """Frames the hub hands to many clients at once, with their batch message built once.
+
+    Every live client at the same cursor gets this very list; a client that drained its
+    queue takes it back whole (:meth:`FrameQueue.take`), so in batch mode the JSON array is
+    joined once per read of the event log instead of once per client.
+    """
+
+    __slots__ = ("_joined",)
+
+    def joined(self) -> str:
+        """``[frame,frame,...]``, built on first use."""
+        try:
+            return self._joined
+        except AttributeError:
+            self._joined: str = f"[{','.join(self)}]"
+            return self._joined
+
+
+def batch_text(frames: list[str]) -> str:
+    """One batch message: shared if ``frames`` is a whole :class:`Frames` chunk."""
+    return frames.joined() if isinstance(frames, Frames) else f"[{','.join(frames)}]"
+
+
 class FrameQueue:
     def __init__(self, maxsize: int) -> None:
         if maxsize < 1:
@@ -47,6 +71,11 @@ class FrameQueue:
         while not self.size:
             self._ready.clear()
             await self._ready.wait()
+        first = self._chunks[0]
+        if len(first) <= limit and (len(self._chunks) == 1 or len(first) == limit):
+            self._chunks.popleft()  # the common case: hand the chunk itself back, uncopied
+            self.size -= len(first)
+            return first
         out: list[str] = []
         while self._chunks and len(out) < limit:
             chunk = self._chunks.popleft()

@@ -62,6 +62,9 @@ class WsCollector(Collector):
                                   "WebSocket clients accepted", value=st.connections)
         yield CounterMetricFamily("vigil_console_ws_sent", "WebSocket frames sent",
                                   value=st.sent)
+        yield CounterMetricFamily("vigil_console_ws_messages",
+                                  "WebSocket messages written (a batch counts once)",
+                                  value=st.messages)
         yield CounterMetricFamily("vigil_console_ws_replayed",
                                   "Events sent from the event log (resume or catch-up)",
                                   value=st.replayed)

@@ -21,6 +21,7 @@ from fastapi import WebSocket
 
 from console.auth import authenticate
 from console.context import Context
+from console.framequeue import batch_text
 from console.hub import CLOSE_UNAUTHORIZED, Hub, Subscriber
 from console.identity import Principal, Role, at_least
 from core.errors import RetryableError
@@ -151,12 +152,14 @@ async def _send(websocket: WebSocket, hub: Hub, sub: Subscriber, batch: bool) ->
         frames = await sub.queue.take(MAX_BATCH)
         sub.room.set()
         if batch:
-            await websocket.send_text(f"[{','.join(frames)}]")
+            await websocket.send_text(batch_text(frames))
             hub.stats.sent += len(frames)
+            hub.stats.messages += 1
             continue
         for frame in frames:
             await websocket.send_text(frame)
             hub.stats.sent += 1
+            hub.stats.messages += 1
 
 
 async def _receive(websocket: WebSocket, hub: Hub, sub: Subscriber, opening: Opening) -> None:

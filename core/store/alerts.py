@@ -50,6 +50,16 @@ _STAMPS: dict[AlertState, str] = {
 RAISED = "raised"
 """Timeline kind of an alert's first entry (written by :meth:`AlertStore.insert_alert`)."""
 
+# Statements built once and executed with parameters: SQLAlchemy then reuses the compiled
+# form from its cache after a cheap cache-key lookup, where ``insert().values(row)`` or a
+# fresh ``select`` per call builds and keys a new statement every time. That construction
+# was about half of the CPU of an alert insert (the alert service commits one alert at a
+# time, so this bounds its rate; see bench/console.py).
+_BY_ID = sa.select(_A).where(_A.c.alert_id == sa.bindparam("alert_id"))
+_MAX_SEQ = sa.select(sa.func.max(_A.c.seq))
+_MAX_ENTRY = sa.select(sa.func.max(_T.c.seq)).where(_T.c.alert_id == sa.bindparam("alert_id"))
+_INSERT_ALERT, _INSERT_ENTRY, _INSERT_OUTBOX = _A.insert(), _T.insert(), _P.insert()
+
 
 def observation_id(obs: Observation) -> str:
     """The id of what raised the alert (retention keeps evidence an alert refers to)."""
@@ -95,15 +105,17 @@ class AlertStore(StoreBase):
             existing = self._get(conn, alert.alert_id)
             if existing is not None:
                 return existing
-            seq = int(conn.execute(sa.select(sa.func.max(_A.c.seq))).scalar() or 0) + 1
-            conn.execute(_A.insert().values(self._alert_values(alert, seq)))
+            seq = int(conn.execute(_MAX_SEQ).scalar() or 0) + 1
+            conn.execute(_INSERT_ALERT, self._alert_values(alert, seq))
             first = AlertTransition(alert.alert_id, RAISED, alert.state, alert.state,
                                     f"rule:{alert.rule_id}", alert.raised_at,
                                     alert.summary_zh or alert.summary_en)
             self._add_entry(conn, first, None)
-            conn.execute(_P.insert().values(alert_id=alert.alert_id, seq=seq,
-                                            created_at=self.clock.now()))
-            return self._require(conn, alert.alert_id)
+            conn.execute(_INSERT_OUTBOX, {"alert_id": alert.alert_id, "seq": seq,
+                                          "created_at": self.clock.now()})
+        # What was just written, without reading it back and decoding the body again: a
+        # new alert has no holder and no workflow stamps yet (the codec round-trips).
+        return AlertRecord(seq=seq, alert=alert)
 
     def _alert_values(self, alert: Alert, seq: int) -> dict[str, Any]:
         return {
@@ -220,14 +232,13 @@ class AlertStore(StoreBase):
 
     def _add_entry(self, conn: sa.Connection, tr: AlertTransition,
                    detail: JsonObject | None) -> None:
-        last = conn.execute(sa.select(sa.func.max(_T.c.seq))
-                            .where(_T.c.alert_id == tr.alert_id)).scalar()
+        last = conn.execute(_MAX_ENTRY, {"alert_id": tr.alert_id}).scalar()
         seq = int(last or 0) + 1
-        conn.execute(_T.insert().values(
-            alert_id=tr.alert_id, seq=seq, kind=tr.kind,
-            from_state=tr.from_state.value, to_state=tr.to_state.value, by=tr.by, at=tr.at,
-            note=tr.note, detail=None if detail is None else dump_json(detail),
-        ))
+        conn.execute(_INSERT_ENTRY, {
+            "alert_id": tr.alert_id, "seq": seq, "kind": tr.kind,
+            "from_state": tr.from_state.value, "to_state": tr.to_state.value, "by": tr.by,
+            "at": tr.at, "note": tr.note, "detail": None if detail is None else dump_json(detail),
+        })
         # Every timeline row is also an event in the global log the console replays from;
         # ids are max + 1 under the alert-insert lock, held until this transaction commits.
         self.serialise(conn, _INSERT_LOCK)
@@ -235,7 +246,7 @@ class AlertStore(StoreBase):
 
     @staticmethod
     def _get(conn: sa.Connection, alert_id: str) -> AlertRecord | None:
-        row = conn.execute(sa.select(_A).where(_A.c.alert_id == alert_id)).first()
+        row = conn.execute(_BY_ID, {"alert_id": alert_id}).first()
         return None if row is None else _record(row)
 
     def _require(self, conn: sa.Connection, alert_id: str) -> AlertRecord:

@@ -12,6 +12,9 @@ from core.store.console_tables import alert_events
 from core.store.schema import alert_timeline, alerts
 
 _BACKFILL_BATCH = 1000
+# Built once, executed with parameters: SQLAlchemy reuses the compiled statement.
+_LAST = sa.select(sa.func.max(alert_events.c.id))
+_INSERT = alert_events.insert()
 
 
 def add_alert_event(
@@ -24,11 +27,9 @@ def add_alert_event(
     with the alert lock key). ``max + 1`` under that lock is what makes ids gap-free and
     committed in order; a database sequence would hand out ids that commit out of order.
     """
-    last = conn.execute(sa.select(sa.func.max(alert_events.c.id))).scalar()
-    event_id = int(last or 0) + 1
-    conn.execute(alert_events.insert().values(
-        id=event_id, alert_id=alert_id, kind=kind, timeline_seq=timeline_seq, at=at,
-    ))
+    event_id = int(conn.execute(_LAST).scalar() or 0) + 1
+    conn.execute(_INSERT, {"id": event_id, "alert_id": alert_id, "kind": kind,
+                           "timeline_seq": timeline_seq, "at": at})
     return event_id
 
 

@@ -122,3 +122,10 @@ def test_users_tokens_and_login_failures(store: Store, clock: FakeClock) -> None
     with store.read() as conn:
         audit = conn.execute(sa.select(schema.audit_log.c.action)).scalars().all()
     assert audit == ["user.add", "user.update"]
+
+
+def test_insert_returns_what_is_stored(store: Store) -> None:
+    """``insert_alert`` builds its record without reading it back: it must equal the row."""
+    record = store.insert_alert(alert(7))
+    assert record == store.get_alert(record.alert.alert_id)
+    assert store.insert_alert(alert(7)) == record  # the idempotent repeat reads it back

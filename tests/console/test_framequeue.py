@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from console.framequeue import FrameQueue
+from console.framequeue import FrameQueue, Frames, batch_text
 
 
 async def test_bounded_in_frames_and_fifo_across_chunks() -> None:
@@ -32,6 +32,27 @@ async def test_take_waits_for_frames_and_clear_empties() -> None:
     queue.put(["y", "z"])
     queue.clear()
     assert queue.size == 0 and queue.free() == 3
+
+
+async def test_a_whole_shared_chunk_is_handed_back_and_joined_once() -> None:
+    shared = Frames(['{"id":1}', '{"id":2}'])
+    one, two = FrameQueue(10), FrameQueue(10)
+    one.put(shared)
+    two.put(shared)
+    first, second = await one.take(10), await two.take(10)
+    assert first is shared and second is shared  # no copy per client
+    assert batch_text(first) == '[{"id":1},{"id":2}]'
+    assert batch_text(second) is batch_text(first)  # built once, sent to both
+    assert batch_text(['{"id":3}']) == '[{"id":3}]'  # a plain list is joined as it is
+
+
+async def test_a_partial_take_of_a_shared_chunk_does_not_share_or_mutate() -> None:
+    shared = Frames(["a", "b", "c"])
+    queue = FrameQueue(10)
+    queue.put(shared)
+    part = await queue.take(2)
+    assert part == ["a", "b"] and not isinstance(part, Frames)
+    assert await queue.take(2) == ["c"] and shared == ["a", "b", "c"]
 
 
 def test_size_must_be_positive() -> None:
