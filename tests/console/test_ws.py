@@ -186,7 +186,9 @@ async def test_slow_client_is_disconnected_and_resumes(live_rig: Rig) -> None:
         sock = socket.socket()
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
         sock.connect(("127.0.0.1", port))
-        slow = await connect(f"ws://127.0.0.1:{port}/ws?token={token}", sock=sock,
+        # last_id=0: from the start of the log, not "from now" after resume_wait (alerts
+        # are raised at once below, so "now" would depend on timing)
+        slow = await connect(f"ws://127.0.0.1:{port}/ws?token={token}&last_id=0", sock=sock,
                              max_queue=1, compression=None, max_size=None)
         good, feed = await open_feed(port, f"token={token}")
         reader = asyncio.create_task(read_until(good, feed, total, timeout=60))
