@@ -4,7 +4,7 @@
 
 import { clearSession, currentUser, get, post, saveSession, setUnauthorizedHandler, token } from "./api.js";
 import { dialogOpen, showHelp, toast } from "./dialogs.js";
-import { categoryName, fmtTime, h, levelName, setText, svg } from "./dom.js";
+import { fmtTime, h, levelName, setText, subjectOf, svg } from "./dom.js";
 import { getLang, onLangChange, setLang, t } from "./i18n.js";
 import { LiveFeed } from "./live.js";
 import * as dashboard from "./dashboard.js";
@@ -218,7 +218,7 @@ function onEvent(env) {
       const a = state.upsertAlert(d, { fresh: true });
       if (a && !before && a.state === "new") {
         sound.chime(a.level);
-        setText(el.announce, t("new.alert", { level: levelName(a.level), what: a.subject || categoryName(a.category) }));
+        setText(el.announce, t("new.alert", { level: levelName(a.level), what: subjectOf(a) }));
       }
       break;
     }
@@ -227,7 +227,7 @@ function onEvent(env) {
     case "dispatch": {
       const a = state.applyAlertEvent(env.kind, d);
       if (a && env.kind === "escalation" && a.state === "new") {
-        toast(`⟰ ${levelName(a.level)} ${a.subject || ""} — ${t("sla.overdue")}`, "warn", 6000);
+        toast(`⟰ ${levelName(a.level)} ${subjectOf(a)} — ${t("sla.overdue")}`, "warn", 6000);
       }
       break;
     }

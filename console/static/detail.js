@@ -4,7 +4,7 @@
 
 import { ACTIONS, allowed, perform } from "./actions.js";
 import { get } from "./api.js";
-import { categoryName, clear, fmtCoord, fmtDateTime, fmtTime, h, levelName, setText, stateName } from "./dom.js";
+import { categoryName, clear, fmtCoord, fmtDateTime, fmtTime, h, levelName, setText, stateName, subjectOf } from "./dom.js";
 import { clipFigure, plateFigure, snapshotFigure } from "./evidence.js";
 import { t, tOr } from "./i18n.js";
 import { neighbour, setSelected, slaText, summaryOf } from "./queue.js";
@@ -97,7 +97,7 @@ function header(a, onAct) {
   return h("div", { class: "detail-head" },
     h("a", { class: "btn", href: "#/queue" }, "← ", t("act.back")),
     h("span", { class: `lvl lvl-${a.level}` }, levelName(a.level)),
-    h("h1", { class: "plate plate-xl" }, a.subject || "—"),
+    h("h1", { class: "plate plate-xl" }, subjectOf(a)),
     h("span", { class: "cat" }, categoryName(a.category)),
     a.review_only ? h("span", { class: "tag tag-review" }, t("review.only")) : null,
     h("span", { class: `state state-${a.state}`, id: "detail-state", dataset: { state: a.state } },

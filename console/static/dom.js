@@ -104,6 +104,14 @@ export const levelName = (level) => tOr(`level.${level}`, `L${level}`);
 export const stateName = (state) => tOr(`state.${state}`, state || t("unknown"));
 export const categoryName = (cat) => tOr(`cat.${cat}`, cat || "");
 
+/** An alert's title: the plate for a vehicle; for a scene event its zone or line (the
+ * rule engine's subject "zone:kind" reads like code, and the kind is shown beside it). */
+export function subjectOf(a) {
+  const o = a.observation || {};
+  if (o.type === "event" && o.zone) return o.zone;
+  return a.subject || categoryName(a.category) || "—";
+}
+
 export const nowSec = () => Date.now() / 1000;
 
 /** Move keyboard focus without scrolling the page around (no layout jump). */

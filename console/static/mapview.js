@@ -2,7 +2,7 @@
 // unsigned alert from the last minutes pulse. Selecting a camera shows its details and its
 // recent alerts beside the map.
 
-import { categoryName, clear, fmtCoord, fmtTime, h, levelName, setText } from "./dom.js";
+import { clear, fmtCoord, fmtTime, h, levelName, setText, subjectOf } from "./dom.js";
 import { createMap } from "./geo.js";
 import { t } from "./i18n.js";
 import { alertingCameras, cameraBadge, getCamera, listCameras, recentAlertsFor, subscribe } from "./state.js";
@@ -78,7 +78,7 @@ export function mount(root) {
       alerts.length ? h("ul", { class: "mini-alerts" }, alerts.map((a) => h("li", {},
         h("a", { href: `#/alert/${encodeURIComponent(a.alert_id)}` },
           h("span", { class: `lvl lvl-${a.level}` }, levelName(a.level)), " ",
-          h("span", { class: "plate" }, a.subject || categoryName(a.category)), " ",
+          h("span", { class: "plate" }, subjectOf(a)), " ",
           h("span", { class: "muted" }, fmtTime(a.raised_at))))))
         : h("p", { class: "muted" }, t("map.none")),
       legend());

@@ -3,7 +3,7 @@
 // alert beside it, and the keyboard: j/k move, Enter opens, s/d/f/c/x act.
 
 import { ACTIONS, allowed, perform } from "./actions.js";
-import { categoryName, clear, fmtDuration, fmtTime, h, levelName, setText, stateName } from "./dom.js";
+import { categoryName, clear, fmtDuration, fmtTime, h, levelName, setText, stateName, subjectOf } from "./dom.js";
 import { snapshotFigure } from "./evidence.js";
 import { t } from "./i18n.js";
 import { getAlert, listAlerts, serverNow, slaOf, subscribe } from "./state.js";
@@ -49,7 +49,7 @@ function rowFor(a) {
   h("div", { class: "q-level" }, h("span", { class: `lvl lvl-${a.level}` }, levelName(a.level))),
   h("div", { class: "q-main" },
     h("div", { class: "q-top" },
-      h("span", { class: "plate" }, a.subject || "—"),
+      h("span", { class: "plate" }, subjectOf(a)),
       h("span", { class: "cat" }, categoryName(a.category)),
       a.review_only ? h("span", { class: "tag tag-review" }, t("review.only")) : null,
       a.escalations ? h("span", { class: "tag tag-late" }, "⟰") : null),
@@ -86,7 +86,7 @@ function previewBody(a) {
   return [
     h("div", { class: "pv-head" },
       h("span", { class: `lvl lvl-${a.level}` }, levelName(a.level)),
-      h("span", { class: "plate plate-xl" }, a.subject || "—"),
+      h("span", { class: "plate plate-xl" }, subjectOf(a)),
       h("span", { class: `state state-${a.state}` }, stateName(a.state))),
     h("p", { class: "pv-summary" }, summaryOf(a)),
     h("dl", { class: "facts" }, facts.map(([k, v]) => [h("dt", {}, k), h("dd", {}, v)])),

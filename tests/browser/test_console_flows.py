@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import re
 import time
+import uuid
 from collections.abc import Callable
 
 from playwright.sync_api import FilePayload, Page, expect
 
+from core.messages import Alert, SceneEvent
 from tests.browser import world
 from tests.browser.server import VigilServer
 from tests.browser.support import ADMIN, MONITOR, login
@@ -293,3 +295,21 @@ def test_arriving_alerts_shift_nothing_outside_the_list(
     after = page.locator(row(first.alert_id)).bounding_box()
     assert height is not None and after is not None and after["height"] == height["height"]
     expect(page.locator(".qrow[aria-selected=true]")).to_have_count(1)
+
+
+def test_a_scene_alert_is_titled_by_its_zone(vigil: VigilServer, open_page: OpenPage) -> None:
+    """The rule engine's subject for a scene alert is ``zone:kind``; a monitor reads the
+    zone as the title and the kind (区域入侵) beside it."""
+    page = open_page()
+    login(page, vigil)
+    site = world.SITES[1]
+    event = SceneEvent("ev-zone-1", site.id, "intrusion", "禁区-东门", (4,), time.time(),
+                       label="person")
+    alert = Alert(alert_id=str(uuid.uuid4()), rule_id="zone-intrusion", level=2,
+                  category="intrusion", observation=event, raised_at=event.at,
+                  subject="禁区-东门:intrusion", summary_zh="东门禁区有人进入",
+                  camera_id=site.id, camera_name=site.name)
+    vigil.raise_alert(alert)
+    cells = page.locator(row(alert.alert_id))
+    expect(cells.locator(".plate")).to_have_text("禁区-东门")
+    expect(cells.locator(".cat")).to_have_text("区域入侵")
