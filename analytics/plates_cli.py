@@ -96,15 +96,18 @@ def plates_read(paths: list[Path], as_json: bool, out: TextIO,
     return status
 
 
-def _evaluate_row(reader: PlateReader, row: LabelRow, image: UInt8Image,
-                  stats: KindStats) -> None:
-    """Read one labelled image and count it: crops are read directly, scenes through the
-    detector, matched to the labelled box by IoU ≥ 0.5."""
+def evaluate_row(reader: PlateReader, row: LabelRow, image: UInt8Image,
+                 stats: KindStats, double_row: bool = False) -> None:
+    """Read one labelled image and count it: crops are read directly (split first when
+    ``double_row``: a crop carries no detector flag, the caller must know), scenes through
+    the detector, matched to the labelled box by IoU ≥ 0.5. Shared by ``vigil plates eval``
+    and bench/plates_special.py so both count the same way."""
     started = time.perf_counter()
     if row.kind == "crop":
-        plate = reader.read_crop(image)
+        plate = reader.read_crop(image, double_row=double_row)
         stats.seconds += time.perf_counter() - started
         stats.add(row, plate.text, plate.color)
+        stats.add_type(row, plate.type, plate.plate_class)
         return
     results = reader.read_frame(image)
     stats.seconds += time.perf_counter() - started
@@ -113,6 +116,7 @@ def _evaluate_row(reader: PlateReader, row: LabelRow, image: UInt8Image,
     stats.extra_detections += len(results) - min(1, len(matched))
     best = matched[0].plate if matched else None
     stats.add(row, best.text if best else None, best.color if best else None)
+    stats.add_type(row, best.type if best else None, best.plate_class if best else None)
 
 
 def plates_eval(labels_csv: Path, root: Path, out: TextIO,
@@ -133,7 +137,7 @@ def plates_eval(labels_csv: Path, root: Path, out: TextIO,
         if image is None:
             stats.add(row, None, why="<unreadable file>")
         else:
-            _evaluate_row(reader, row, image, stats)
+            evaluate_row(reader, row, image, stats)
         bar.update(done)
     bar.close()
     out.write("\n".join(report.lines()) + "\n")

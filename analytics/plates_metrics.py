@@ -9,6 +9,9 @@ from code that is itself tested. Definitions:
   "6 of 7 right" shifted out of place;
 * detection recall (scenes) — a detected plate's box has IoU ≥ 0.5 with the labelled box;
   an undetected plate counts as wrong for the other two figures;
+* colour / type / class accuracy — the reader's colour, GA 36 format (``core.plates.FORMATS``
+  name) and GA 24.7 class code equal the label's, over the rows that carry that label (the
+  special-plate bench, bench/plates_special.py, labels all three; the real data only colour);
 * confusions — character substitutions from the edit-distance alignment, most common first
   (``"_"`` stands for a missing or extra character).
 """
@@ -24,17 +27,23 @@ from typing import TextIO
 from core.messages import Box
 
 GAP = "_"
+KNOWN_COLORS = frozenset({"blue", "green", "yellow", "white", "black", "yellow_green"})
+"""Label colours that are scored; anything else in the column (empty, "green(8-char)") is not."""
 
 
 @dataclass(frozen=True, slots=True)
 class LabelRow:
-    """One labelled plate: a crop, or a scene with the plate's box."""
+    """One labelled plate: a crop, or a scene with the plate's box. ``plate_type`` is the
+    plate's colour (the CSV column's historical name); ``plate_format`` and ``plate_class``
+    the GA 36 format and GA 24.7 code when known (``""``: not scored)."""
 
     file: str
     plate: str
     kind: str
     bbox: Box | None
     plate_type: str
+    plate_format: str = ""
+    plate_class: str = ""
 
 
 def load_labels(path: Path) -> list[LabelRow]:
@@ -97,6 +106,10 @@ class KindStats:
     extra_detections: int = 0
     colors_known: int = 0
     colors_right: int = 0
+    types_known: int = 0
+    types_right: int = 0
+    classes_known: int = 0
+    classes_right: int = 0
     seconds: float = 0.0
     confusions: Counter[tuple[str, str]] = field(default_factory=Counter)
     failures: list[tuple[str, str, str]] = field(default_factory=list)
@@ -118,9 +131,21 @@ class KindStats:
         else:
             shown = why if read is None else text or "<empty>"
             self.failures.append((row.file, row.plate, shown))
-        if row.plate_type in ("blue", "green", "yellow", "white", "black"):
+        if row.plate_type in KNOWN_COLORS:
             self.colors_known += 1
             self.colors_right += color == row.plate_type
+
+    def add_type(self, row: LabelRow, plate_format: str | None, plate_class: str | None
+                 ) -> None:
+        """Score the reader's GA 36 format and GA 24.7 class for a row counted by :meth:`add`
+        (``None``: no plate found, wrong when the row has a label); unlabelled rows are
+        skipped."""
+        if row.plate_format:
+            self.types_known += 1
+            self.types_right += plate_format == row.plate_format
+        if row.plate_class:
+            self.classes_known += 1
+            self.classes_right += plate_class == row.plate_class
 
     def lines(self, top: int = 10) -> list[str]:
         """The human-readable summary of this kind."""
@@ -138,6 +163,11 @@ class KindStats:
         if self.colors_known:
             out.append(f"  colour accuracy       {_pct(self.colors_right, self.colors_known)}"
                        " (rows with a known colour)")
+        if self.types_known:
+            out.append(f"  type accuracy         {_pct(self.types_right, self.types_known)}")
+        if self.classes_known:
+            out.append(f"  class accuracy        "
+                       f"{_pct(self.classes_right, self.classes_known)}")
         common = ", ".join(f"{t}->{r} x{n}" for (t, r), n in self.confusions.most_common(top))
         out.append(f"  confusions (label->read): {common or 'none'}")
         out.extend(f"  wrong: {file}: {truth} read {read}"

@@ -52,6 +52,29 @@ def test_kind_stats_counts_and_reports() -> None:
     assert KindStats("crops").lines() == ["crops: no samples"]
 
 
+def test_type_and_class_are_scored_only_when_labelled() -> None:
+    stats = KindStats("crops")
+    police = LabelRow("p", "苏E5678警", "crop", None, "white", "suffix_7", "23")
+    stats.add(police, "苏E5678警", "white")
+    stats.add_type(police, "suffix_7", "23")
+    stats.add(police, "苏E56789", "white")
+    stats.add_type(police, "ordinary_7", "02")
+    stats.add(police, None)
+    stats.add_type(police, None, None)
+    large_ne = LabelRow("n", "沪A12345D", "crop", None, "yellow_green", "ne_large_8", "51")
+    stats.add(large_ne, "沪A12345D", "yellow_green")
+    stats.add_type(large_ne, "ne_large_8", "51")
+    unlabelled = _row("京A12345")
+    stats.add(unlabelled, "京A12345")
+    stats.add_type(unlabelled, "ordinary_7", "02")
+    assert (stats.types_right, stats.types_known) == (2, 4)
+    assert (stats.classes_right, stats.classes_known) == (2, 4)
+    assert (stats.colors_right, stats.colors_known) == (3, 4)
+    text = "\n".join(stats.lines())
+    assert "type accuracy          50.00 % (2/4)" in text
+    assert "class accuracy         50.00 % (2/4)" in text
+
+
 def test_load_labels(tmp_path: Path) -> None:
     csv_path = tmp_path / "labels.csv"
     csv_path.write_text(
