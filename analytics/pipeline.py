@@ -32,6 +32,7 @@ import dataclasses
 import logging
 from dataclasses import dataclass, field
 
+from analytics.appearance import describe
 from analytics.consensus import ConsensusOptions, Emission, PlateConsensus, WeightedRead
 from analytics.detector import Detector
 from analytics.evidence import EvidenceOptions, EvidenceWriter, Overlay, clip_window
@@ -68,6 +69,10 @@ class PipelineOptions:
     """Per-stage settings; the defaults suit 10–25 fps sub-streams."""
 
     motion_gate: bool = True
+    appearance: bool = True
+    """Colour descriptors of each detection for the object tracker (ids survive crossings
+    and short occlusions better; ~0.02 ms per box). Computed here, in the worker that owns
+    the pixels; the tracker only sees vectors."""
     motion: MotionOptions = field(default_factory=MotionOptions)
     tracker: TrackerOptions = field(default_factory=TrackerOptions)
     reads: ReadOptions = field(default_factory=ReadOptions)
@@ -169,7 +174,9 @@ class CameraPipeline:
             with self.times.measure("detect"):
                 detections = self._detector.detect(frame)
             with self.times.measure("track"):
-                self._visible = self._tracker.update(detections, at)
+                looks = (describe(frame.image, [d.box for d in detections])
+                         if self.options.appearance else None)
+                self._visible = self._tracker.update(detections, at, looks)
         elif not self._visible:
             with self.times.measure("track"):
                 self._tracker.update([], at)

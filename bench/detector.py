@@ -21,6 +21,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from analytics.appearance import describe
 from analytics.detector import (
     DetectorOptions,
     Placement,
@@ -124,8 +125,9 @@ def _walkers(count: int, frame: int) -> list[Detection]:
     return out
 
 
-def bench_tracker_and_scene(runs: int) -> None:
-    """Tracker and scene rules per frame with 5, 20 and 50 people in view."""
+def bench_tracker_and_scene(runs: int, image: Image) -> None:
+    """Tracker and scene rules per frame with 5, 20 and 50 people in view; the tracker
+    with boxes only, then with colour descriptors (their cost on ``image`` shown apart)."""
     zone = Zone(id="z", polygon=[(0.1, 0.1), (0.9, 0.1), (0.9, 0.9), (0.1, 0.9)],
                 loiter_after=30.0, crowd_min=5)
     line = Line(id="l", a=(0.5, 0.0), b=(0.5, 1.0))
@@ -134,6 +136,13 @@ def bench_tracker_and_scene(runs: int) -> None:
         steps = [(_walkers(count, f), f / 10) for f in range(runs + 20)]
         wall, cpu = timed(Cycle(tracker.update, steps, star=True), runs)
         print(f"tracker update, {count:2d} objects:     {wall:6.3f} ms wall, {cpu:6.3f} ms CPU")
+        boxes = [[d.box for d in dets] for dets, _ in steps]
+        wall, cpu = timed(Cycle(lambda b: describe(image, b), boxes), runs)
+        print(f"  + colour descriptors, {count:2d} boxes: {wall:6.3f} ms wall, {cpu:6.3f} ms CPU")
+        tracker = Tracker("bench")
+        seen = [(dets, at, describe(image, b)) for (dets, at), b in zip(steps, boxes, strict=True)]
+        wall, cpu = timed(Cycle(tracker.update, seen, star=True), runs)
+        print(f"  + tracker update with appearance:  {wall:6.3f} ms wall, {cpu:6.3f} ms CPU")
         scene = SceneAnalyzer("bench", [zone], [line], (1280, 720))
         tracked = [Tracker("bench", TrackerOptions(min_hits=1)).update(d, 0.0)
                    for d, _ in steps]
@@ -158,7 +167,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                           DetectorOptions(score_threshold=0.3))
     bench_detector(detector, [hd, pets], args.runs)
     bench_cheap_stages([hd, pets], args.runs)
-    bench_tracker_and_scene(args.runs * 4)
+    bench_tracker_and_scene(args.runs * 4, hd)
 
 
 if __name__ == "__main__":

@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+from analytics.appearance import FloatArray, describe
 from analytics.geometry import iou_matrix
 from analytics.tracker import Tracker, TrackerOptions, min_cost_assignment
 from core.messages import Box, Detection, Frame
@@ -156,28 +157,35 @@ def frames(video: Path) -> Iterator[Frame]:
             yield Frame("pets", seq, seq / FPS, image)
 
 
-def detect_all(video: Path, model_dir: Path, score: float) -> tuple[list[list[Detection]], float]:
-    """Person detections for every frame, and the mean detector time per frame (ms)."""
+def detect_all(video: Path, model_dir: Path,
+               score: float) -> tuple[list[list[Detection]], list[FloatArray], float]:
+    """Person detections for every frame, their colour descriptors (what the pipeline
+    hands the tracker) and the mean detector time per frame (ms)."""
     from analytics.detector import DetectorOptions, load_yolox
 
     detector = load_yolox(model_dir, DetectorOptions(score_threshold=score,
                                                       classes=frozenset({"person"})))
     out: list[list[Detection]] = []
+    looks: list[FloatArray] = []
     spent = 0.0
     for frame in frames(video):
         started = time.perf_counter()
         out.append(detector.detect(frame))
         spent += time.perf_counter() - started
-    return out, 1000.0 * spent / max(1, len(out))
+        looks.append(describe(frame.image, [d.box for d in out[-1]]))
+    return out, looks, 1000.0 * spent / max(1, len(out))
 
 
 def track_all(detections: Sequence[Sequence[Detection]],
-              options: TrackerOptions | None = None) -> dict[int, Labelled]:
-    """Tracker output per frame (1-based frame numbers, like the ground truth)."""
+              options: TrackerOptions | None = None,
+              appearance: Sequence[FloatArray] | None = None) -> dict[int, Labelled]:
+    """Tracker output per frame (1-based frame numbers, like the ground truth), with the
+    per-frame colour descriptors when given."""
     tracker = Tracker("pets", options)
     out: dict[int, Labelled] = {}
     for index, dets in enumerate(detections):
-        tracks = tracker.update(list(dets), index / FPS)
+        looks = appearance[index] if appearance is not None else None
+        tracks = tracker.update(list(dets), index / FPS, looks)
         out[index + 1] = [(t.track_id, t.box) for t in tracks]
     return out
 
@@ -194,7 +202,7 @@ def report(shared: Path, model_dir: Path, score: float) -> None:
         if not (shared / needed).is_file():
             raise SystemExit(f"missing {shared / needed}: PETS 2009 data is not installed")
     gt, counts = load_mot(shared / GT_MOT), load_counts(shared / COUNTS)
-    detections, det_ms = detect_all(shared / VIDEO, model_dir, score)
+    detections, appearance, det_ms = detect_all(shared / VIDEO, model_dir, score)
     cut = sum(1 for boxes in gt.values() for _, (x1, y1, x2, y2) in boxes
               if x1 < 2 or y1 < 2 or x2 > 478 or y2 > 358)
     print(f"PETS 2009 S2L1 view 1: {len(detections)} frames 480x360, "
@@ -206,17 +214,19 @@ def report(shared: Path, model_dir: Path, score: float) -> None:
                      for i, dets in enumerate(detections)}
         mae, bias = count_error(counts, per_frame)
         print(f"count from detections score ≥ {threshold:.1f}: MAE {mae:.3f}  bias {bias:+.3f}")
-    started = time.perf_counter()
-    tracks = track_all(detections)
-    track_ms = 1000.0 * (time.perf_counter() - started) / len(detections)
-    mae, bias = count_error(counts, {f: len(v) for f, v in tracks.items()})
-    print(f"count from confirmed tracks:        MAE {mae:.3f}  bias {bias:+.3f}")
-    result = mot_metrics(gt, tracks)
-    print(f"tracker ({track_ms:.2f} ms/frame): MOTA {result.mota:.3f}  IDF1 {result.idf1:.3f}  "
-          f"recall {result.recall:.3f}  precision {result.precision:.3f}  "
-          f"FN {result.fn}  FP {result.fp}  IDSW {result.idsw}  "
-          f"GT ids {len({i for v in gt.values() for i, _ in v})}  "
-          f"track ids {len({i for v in tracks.values() for i, _ in v})}")
+    for name, looks in (("boxes only", None), ("boxes + colour", appearance)):
+        started = time.perf_counter()
+        tracks = track_all(detections, None, looks)
+        track_ms = 1000.0 * (time.perf_counter() - started) / len(detections)
+        mae, bias = count_error(counts, {f: len(v) for f, v in tracks.items()})
+        result = mot_metrics(gt, tracks)
+        print(f"tracker, {name} ({track_ms:.2f} ms/frame): count from confirmed tracks "
+              f"MAE {mae:.3f}  bias {bias:+.3f}\n"
+              f"  MOTA {result.mota:.3f}  IDF1 {result.idf1:.3f}  "
+              f"recall {result.recall:.3f}  precision {result.precision:.3f}  "
+              f"FN {result.fn}  FP {result.fp}  IDSW {result.idsw}  "
+              f"GT ids {len({i for v in gt.values() for i, _ in v})}  "
+              f"track ids {len({i for v in tracks.values() for i, _ in v})}")
     oracle = mot_metrics(gt, track_all(_gt_as_detections(gt, len(detections))))
     print(f"tracker fed ground-truth boxes:   MOTA {oracle.mota:.3f}  IDF1 {oracle.idf1:.3f}  "
           f"IDSW {oracle.idsw}")
