@@ -71,8 +71,8 @@ class PipelineOptions:
     motion_gate: bool = True
     appearance: bool = True
     """Colour descriptors of each detection for the object tracker (ids survive crossings
-    and short occlusions better; ~0.02 ms per box). Computed here, in the worker that owns
-    the pixels; the tracker only sees vectors."""
+    and short occlusions better; ~0.04 ms per box, bench/detector.py). Computed here, in
+    the worker that owns the pixels; the tracker only sees vectors."""
     motion: MotionOptions = field(default_factory=MotionOptions)
     tracker: TrackerOptions = field(default_factory=TrackerOptions)
     reads: ReadOptions = field(default_factory=ReadOptions)
