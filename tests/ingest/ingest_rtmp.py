@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import time
 from pathlib import Path
@@ -64,7 +65,7 @@ class RtmpServer:
             [str(NGINX), "-p", str(self.root), "-e", str(self.root / "error.log"),
              "-c", str(self.root / "nginx.conf")], stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 10
-        while f"127.0.0.1:{self.port}" not in _listening():
+        while not _accepting(self.port):
             if self.server.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"nginx-rtmp did not start; see {self.root / 'error.log'}")
             time.sleep(0.05)
@@ -90,13 +91,9 @@ class RtmpServer:
         _stop(self.server)
 
 
-def _listening() -> str:
-    """Local TCP listeners as ``ip:port`` text (from /proc, no tools needed)."""
-    out = []
-    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
-        local, state = line.split()[1], line.split()[3]
-        if state == "0A":  # LISTEN
-            hex_ip, hex_port = local.split(":")
-            ip = ".".join(str(int(hex_ip[i:i + 2], 16)) for i in (6, 4, 2, 0))
-            out.append(f"{ip}:{int(hex_port, 16)}")
-    return " ".join(out)
+def _accepting(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False
