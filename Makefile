@@ -1,32 +1,61 @@
 # Vigil: the two quick-start commands are `make run` and `make test`.
 # Both work from a clean clone on a fresh Debian 12 machine: they create .venv/, install the
-# Python packages from PyPI and the Debian packages the tests need, and start Redis and
-# PostgreSQL when they are down.
+# Python packages from the lock file (requirements.lock: exact versions and sha256 hashes),
+# the Debian packages they need, and start Redis and PostgreSQL when they are down.
+# Upgrading a dependency is a deliberate commit: `make lock` (README, "Upgrading dependencies").
 
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-APT_PACKAGES := python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base \
+RUN_APT_PACKAGES := fonts-wqy-microhei
+APT_PACKAGES := $(RUN_APT_PACKAGES) python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base \
 	gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly \
-	gstreamer1.0-libav chromium chromium-driver fonts-wqy-microhei fonts-dejavu-core \
+	gstreamer1.0-libav chromium chromium-driver fonts-dejavu-core \
 	libnginx-mod-rtmp
 CONFIG ?= configs
 PYTEST_ARGS ?=
 
-.PHONY: run test lint typecheck unit venv apt services models bench clean
+.PHONY: run test lint typecheck unit venv apt run-apt services models bench clean lock
 
-$(STAMP): pyproject.toml analytics/models/requirements-nodeps.txt
+UV_VERSION := 0.13.8
+LOCK_INPUTS := pyproject.toml requirements/build.in
+
+# Everything comes from the lock files, hash-checked, with --no-deps: a package the lock does
+# not list is not installed, and `pip check` then fails on the first run instead of a clone
+# six months from now resolving something new. vigil itself is installed editable without
+# build isolation, so its build backend is the locked setuptools too.
+$(STAMP): requirements.lock analytics/models/requirements-nodeps.txt pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
-	$(BIN)/pip install --quiet --no-deps -r analytics/models/requirements-nodeps.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps \
+		-r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps \
+		-r analytics/models/requirements-nodeps.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps \
+		--no-build-isolation -e .
+	bash scripts/check-deps.sh $(VENV)
 	touch $(STAMP)
+
+# Re-resolve the lock from pyproject.toml (newest versions the ranges allow); then run
+# `make test` and commit the lock with the code it was tested with.
+lock:
+	test -x .venv-lock/bin/uv || ($(PY) -m venv .venv-lock && \
+		.venv-lock/bin/pip install --quiet uv==$(UV_VERSION))
+	.venv-lock/bin/uv pip compile $(LOCK_INPUTS) --extra dev --generate-hashes --universal \
+		--python-version 3.11 --upgrade -o requirements.lock
+	.venv-lock/bin/uv pip compile analytics/models/requirements-nodeps.in --no-deps \
+		--generate-hashes --universal --python-version 3.11 --upgrade \
+		-o analytics/models/requirements-nodeps.txt
 
 venv: $(STAMP)
 
 apt:
 	@bash scripts/ensure-apt.sh $(APT_PACKAGES)
+
+# What `vigil run` itself needs from Debian: the CJK font that evidence labels and the demo's
+# plates are drawn with.
+run-apt:
+	@bash scripts/ensure-apt.sh $(RUN_APT_PACKAGES)
 
 services:
 	@bash scripts/ensure-services.sh
@@ -36,7 +65,7 @@ services:
 models: $(STAMP)
 	-$(BIN)/vigil models install
 
-run: $(STAMP) models
+run: $(STAMP) run-apt models
 	$(BIN)/vigil run --config $(CONFIG)
 
 lint: $(STAMP)
@@ -54,4 +83,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/ingest.py
 
 clean:
-	rm -rf $(VENV) var/run .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .venv-lock var/run .mypy_cache .ruff_cache .pytest_cache

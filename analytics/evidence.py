@@ -21,6 +21,7 @@ because an alert without a snapshot is worth more than no alert.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import math
 import os
@@ -33,7 +34,9 @@ import cv2
 import numpy as np
 
 from analytics.plates_geometry import UInt8Image
+from analytics.text import Pen, draw_text
 from core.config.models import Line, Zone
+from core.errors import FontError
 from core.messages import Box, Evidence, Frame, SceneEvent, Sighting
 
 log = logging.getLogger(__name__)
@@ -112,10 +115,19 @@ def draw_sighting(image: UInt8Image, plate_box: Box, vehicle_box: Box | None,
         cv2.rectangle(out, *_pixels(vehicle_box), VEHICLE_COLOUR, thick)
     top_left, bottom_right = _pixels(plate_box)
     cv2.rectangle(out, top_left, bottom_right, PLATE_COLOUR, thick)
-    anchor = (top_left[0], max(20, top_left[1] - 8))
-    cv2.putText(out, label, anchor, cv2.FONT_HERSHEY_SIMPLEX, 0.9, PLATE_COLOUR, 2,
-                cv2.LINE_AA)
+    size = max(24, image.shape[0] // 24)
+    anchor = (top_left[0], max(0, top_left[1] - size - 8))
+    try:
+        draw_text(out, label, anchor, Pen(size, PLATE_COLOUR, outline=(255, 255, 255)))
+    except FontError as exc:  # boxes still tell the story; the label is in the alert itself
+        _font_missing(str(exc))
     return out
+
+
+@functools.cache
+def _font_missing(why: str) -> None:
+    """Log a missing font once per process, not once per snapshot."""
+    log.error("evidence pictures are drawn without their plate labels: %s", why)
 
 
 def draw_overlay(image: UInt8Image, overlay: Overlay) -> UInt8Image:

@@ -4,8 +4,7 @@ For the pipeline's self-tests, ``vigil replay`` end-to-end tests and ``bench/pip
 which must run on a fresh clone without the evaluation data: a clip the code drew itself
 has known plates, known vehicle boxes (to script a :class:`~analytics.detector.FakeDetector`)
 and a known first frame in which each plate is fully visible. Plates are drawn by
-:mod:`analytics.plates_synth` (Chinese characters need OpenCV 5.x: check
-:func:`analytics.plates_synth.cjk_supported` first).
+:mod:`analytics.plates_synth` (through a CJK font, :mod:`analytics.text`).
 """
 
 from __future__ import annotations

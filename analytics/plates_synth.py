@@ -2,9 +2,9 @@
 
 For self-tests and benchmarks that must run without the evaluation data (a fresh clone, CI
 on another machine): a plate the code drew itself has a known text, colour and position.
-Text is drawn with ``cv2.putText``: OpenCV 5.x carries a Unicode font and draws Chinese;
-4.x draws "?" instead, which :func:`cjk_supported` detects so callers can skip with a
-reason. Real photographs are what accuracy is measured on (bench/plates.py, the eval).
+Text is drawn through FreeType with a CJK font (:mod:`analytics.text`), never with OpenCV's
+fonts, whose Chinese support changed between releases. Real photographs are what accuracy is
+measured on (bench/plates.py, the eval).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import cv2
 import numpy as np
 
 from analytics.plates_geometry import Floats, UInt8Image
+from analytics.text import text_mask
 from core.plates import DIGITS, LETTERS, NE_LETTERS, PROVINCES
 
 PLATE_STYLES: dict[str, tuple[tuple[int, int, int], tuple[int, int, int]]] = {
@@ -35,47 +36,34 @@ def resized(image: UInt8Image, size: tuple[int, int]) -> UInt8Image:
     return np.asarray(cv2.resize(image, size, interpolation=cv2.INTER_AREA), dtype=np.uint8)
 
 
-def _text_image(text: str, color: tuple[int, int, int], background: tuple[int, int, int],
-                font: int = cv2.FONT_HERSHEY_SIMPLEX) -> UInt8Image:
-    """``text`` drawn large, cropped to its ink."""
-    scale, thick = 3.0, 7
-    (width, height), base = cv2.getTextSize(text, font, scale, thick)
-    canvas = np.full((height + base + 40, width + 40, 3), background, dtype=np.uint8)
-    cv2.putText(canvas, text, (20, height + 20), font, scale, color, thick, cv2.LINE_AA)
-    ink = np.any(np.abs(canvas.astype(np.int16) - background).sum(axis=2, keepdims=True) > 60,
-                 axis=2)
-    rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
-    if rows.size == 0:
-        return canvas
-    return canvas[rows[0]: rows[-1] + 1, cols[0]: cols[-1] + 1]
+PLATE_STROKE = 2
+"""Extra outline (px at the 96 px drawing size) that makes the font's strokes as bold as a
+plate's."""
 
 
 def render_plate(text: str, color: str = "blue", size: tuple[int, int] = (440, 140)
                  ) -> UInt8Image:
-    """A flat plate image (BGR) of ``size`` (width, height): a rim, and the text stretched
-    to the tall, narrow proportions of plate characters. Put "·" after the second
-    character for the look of a real plate; readers drop it."""
+    """A flat plate image (BGR) of ``size`` (width, height): a rim and one box per character
+    in the GA 36 proportions (45x90 mm characters 12 mm apart on a 440x140 mm plate, wider
+    boxes when there are fewer characters). Put "·" after the second character for the
+    separator dot of a real plate; readers drop it."""
     background, ink = PLATE_STYLES[color]
     width, height = size
     plate = np.full((height, width, 3), background, dtype=np.uint8)
     rim = max(2, height // 35)
     cv2.rectangle(plate, (rim * 2, rim * 2), (width - rim * 3, height - rim * 3), ink, rim)
-    glyphs = _text_image(text, ink, background)
-    box_w, box_h = width * 10 // 11, height * 5 // 7
-    top, left = (height - box_h) // 2, (width - box_w) // 2
-    plate[top: top + box_h, left: left + box_w] = resized(glyphs, (box_w, box_h))
+    chars = text.replace("·", "")
+    dot_after = text.find("·") - 1 if "·" in text else -1
+    unit = width * 409 / 440 / (len(chars) * 45 + (len(chars) - 1) * 12
+                                + (22.5 if dot_after >= 0 else 0))
+    left, top, char_h = width * 15.5 / 440, round(height * 25 / 140), round(height * 90 / 140)
+    for slot, char in enumerate(chars):
+        _paint(plate, (round(left), top, round(45 * unit), char_h), char, ink, 1.0)
+        left += (45 + 12 + (22.5 if slot == dot_after else 0)) * unit
+        if slot == dot_after:
+            centre = (round(left - 17.25 * unit), round(height / 2))
+            cv2.circle(plate, centre, max(1, round(4 * unit)), ink, -1, cv2.LINE_AA)
     return plate
-
-
-def cjk_supported() -> bool:
-    """True when ``cv2.putText`` draws Chinese (OpenCV 5.x) rather than question marks: the
-    ink of "京" then differs from the ink of "?"."""
-    def ink(char: str) -> UInt8Image:
-        canvas = np.zeros((60, 60), dtype=np.uint8)
-        cv2.putText(canvas, char, (5, 50), cv2.FONT_HERSHEY_SIMPLEX, 1.5, 255, 2)
-        return canvas
-
-    return bool(ink("京").any()) and not np.array_equal(ink("京"), ink("?"))
 
 
 def street_frame(plate: UInt8Image, size: tuple[int, int] = (1280, 720),
@@ -125,8 +113,6 @@ NE_GREEN_BOTTOM: BGR = (110, 205, 90)
 """Small new-energy plates are a white-to-green gradient; top light, bottom green (the
 direction is our reading of photographs, *unverified* against the standard's drawing)."""
 
-GLYPH_FONT = cv2.FONT_HERSHEY_DUPLEX
-"""OpenCV 5's SIMPLEX font slashes its zero (a plate's does not); DUPLEX does not."""
 Box4 = tuple[int, int, int, int]
 """x, y, width, height of one character box, in millimetres."""
 
@@ -187,8 +173,7 @@ class SynthFormat:
 def _glyph_mask(char: str) -> Floats:
     """Ink coverage (0..1) of ``char`` drawn large, cropped to its ink. Cached: a bench
     renders the same 70 characters thousands of times."""
-    ink = _text_image(char, (255, 255, 255), (0, 0, 0), GLYPH_FONT)[:, :, 0]
-    return (ink.astype(np.float32) / np.float32(255.0)).copy()
+    return text_mask(char, stroke=PLATE_STROKE)
 
 
 def _paint(plate: UInt8Image, box: Box4, char: str, ink: BGR, scale: float) -> None:

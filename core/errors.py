@@ -68,3 +68,8 @@ class RequestError(FatalError):
 
 class AuthenticationError(FatalError):
     """A signature or credential did not verify (HTTP 401)."""
+
+
+class FontError(FatalError):
+    """No font that draws Chinese was found; the message names the Debian package to install
+    and the variable that points Vigil at a font file."""

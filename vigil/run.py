@@ -20,6 +20,7 @@ import uvicorn
 
 from analytics.detector import MODEL_NAME
 from analytics.pipeline_parts import load_parts, needs_detector, parts_needed
+from analytics.text import check_font
 from console.auth import BOOTSTRAP_ENV, TokenBook
 from console.registry import CameraRegistry
 from core import topics
@@ -27,7 +28,7 @@ from core.bus import Bus, LocalHub, local_socket_path, open_bus
 from core.clock import SystemClock
 from core.config import CameraDiff, ConfigWatcher, LoadedConfig, load_config
 from core.config.models import Camera, Service
-from core.errors import ConfigError, ModelError
+from core.errors import ConfigError, FontError, ModelError
 from core.store import Store, open_store
 from ingest.consumer import ConsumerSpec
 from ingest.node import IngestNode
@@ -127,6 +128,15 @@ def check_models(cameras: tuple[Camera, ...], model_dir: Path) -> None:
                             "demo plates are still read", MODEL_NAME, model_dir)
 
 
+def check_text_font() -> None:
+    """Say at start-up, once, when evidence labels and the demo's plates cannot be drawn in
+    Chinese (no CJK font): everything else runs, the labels are left off."""
+    try:
+        log.debug("text on pictures drawn with %s", check_font())
+    except FontError as exc:
+        log.error("%s\nevidence pictures get no plate labels until then", exc)
+
+
 def is_demo(camera: Camera) -> bool:
     """The demo camera: its video is generated into ``var/demo/``."""
     return Path(camera.url).parent == DEMO_DIR
@@ -153,6 +163,7 @@ async def start_node(config_dir: Path, loaded: LoadedConfig, registry: CameraReg
     publisher = BusPublisher(bus, asyncio.get_running_loop())
     publisher.start()
     check_models(loaded.cameras, Path(service.models.dir))
+    check_text_font()
     ingest = IngestNode(lambda status: publisher.submit(topics.CAMERA_STATUS, status),
                         workers=service.workers or (os.cpu_count() or 1),
                         consumer=analysis_spec(service))

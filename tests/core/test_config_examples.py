@@ -23,7 +23,7 @@ def test_examples_load_as_documented() -> None:
         "local://", "sqlite:///var/vigil.db", "127.0.0.1:8080")
     ids = [c.id for c in config.cameras]
     assert ids == ["demo", "34020000001320000001", "gate-3"]
-    assert config.camera("demo").url == "var/demo/demo-v2.mp4"
+    assert config.camera("demo").url == "var/demo/demo-v3.mp4"
     assert config.sources["gate-3"] == CONFIGS / "cameras" / "example-skynet.yaml"
 
 
@@ -42,6 +42,6 @@ def test_skynet_example_starts_with_the_minimal_file_verbatim() -> None:
 
 
 def test_file_sources_need_not_exist(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(tmp_path)  # var/demo/demo-v2.mp4 is made by `vigil run`, later
-    assert not Path("var/demo/demo-v2.mp4").exists()
-    assert load_config(CONFIGS, env={}).camera("demo").url == "var/demo/demo-v2.mp4"
+    monkeypatch.chdir(tmp_path)  # var/demo/demo-v3.mp4 is made by `vigil run`, later
+    assert not Path("var/demo/demo-v3.mp4").exists()
+    assert load_config(CONFIGS, env={}).camera("demo").url == "var/demo/demo-v3.mp4"
