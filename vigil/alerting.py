@@ -19,6 +19,7 @@ from alerts.dispatch import Dispatcher
 from alerts.lookup import watchlist_lookup
 from alerts.rules import RuleEngine
 from alerts.rules_config import Rule
+from alerts.rules_default import DEFAULT_WATCHLIST_RULE, coverage_warning
 from alerts.rules_loader import load_rules
 from alerts.service import AlertService
 from alerts.watchlist_io import WatchlistWatcher
@@ -36,11 +37,19 @@ WATCHLIST_DIR = "watchlists"
 
 
 def rules_for(config_dir: Path, cameras: tuple[Camera, ...]) -> tuple[Rule, ...]:
-    """The rules in ``config_dir/rules.yaml`` (none when the file is absent)."""
+    """The rules in ``config_dir/rules.yaml``; the built-in watchlist rule when the file is
+    absent (alerts/rules_default.py says why)."""
     path = config_dir / RULES_FILE
     if not path.exists():
-        return ()
+        return (DEFAULT_WATCHLIST_RULE,)
     return load_rules(path, [c.id for c in cameras], {c.group for c in cameras})
+
+
+def warn_uncovered(rules: tuple[Rule, ...], watchlists: WatchlistService) -> None:
+    """Log, at WARNING, the watchlist files whose entries no rule can alert on."""
+    warning = coverage_warning(rules, watchlists.current().entries.values())
+    if warning is not None:
+        log.warning("%s", warning)
 
 
 def watchlist_files(config_dir: Path) -> WatchlistWatcher | None:
@@ -73,6 +82,7 @@ class Alerting:
         self.service.engine.replace_rules(rules)
         self.service.engine.replace_cameras({c.id: c for c in cameras})
         log.info("rules loaded: %d", len(rules))
+        warn_uncovered(rules, self.watchlists)
 
     async def watch(self, current: LoadedConfigRef, interval: float = 2.0) -> None:
         """Poll rules.yaml and the watchlist folder; apply valid changes."""
@@ -110,8 +120,11 @@ async def start_alerting(config_dir: Path, ref: LoadedConfigRef, store: Store, b
     alerting = Alerting(service, watchlists, config_dir)
     alerting.rules_stamp = alerting._stamp()
     alerting.task = asyncio.create_task(alerting.watch(ref))
-    log.info("alerting: %d rules, %d watchlist entries", len(engine.rules),
+    log.info("alerting: %d rules%s, %d watchlist entries", len(engine.rules),
+             "" if (config_dir / RULES_FILE).exists() else
+             f" (no {RULES_FILE}: the built-in {DEFAULT_WATCHLIST_RULE.id} rule)",
              len(watchlists.current().entries))
+    warn_uncovered(engine.rules, watchlists)
     return alerting
 
 

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from core.errors import ConfigError, FatalError
+from vigil.users_cli import add_parser as add_users_parser
 
 DEFAULT_CONFIG = Path("configs")
 
@@ -56,7 +57,14 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument("--models", type=Path, default=None, help="model directory")
     rep.add_argument("--evidence", type=Path, default=None, help="write evidence JPEGs here")
     rep.add_argument("--start", default=None, help="time of the first frame (ISO 8601/POSIX)")
+    add_users_parser(sub, DEFAULT_CONFIG)
     return parser
+
+
+def _users(args: argparse.Namespace) -> int:
+    from vigil.users_cli import users_command
+
+    return users_command(args)
 
 
 def _replay(args: argparse.Namespace) -> int:
@@ -86,7 +94,7 @@ def _models(args: argparse.Namespace) -> int:
 
 
 def _validate(directory: Path) -> int:
-    from vigil.validate import validate_all
+    from vigil.validate import validate_all, validate_warnings
 
     problems = validate_all(directory)
     for line in problems:
@@ -94,6 +102,8 @@ def _validate(directory: Path) -> int:
     if problems:
         print(f"{len(problems)} problem(s) in {directory}", file=sys.stderr)
         return 1
+    for line in validate_warnings(directory):
+        print(line, file=sys.stderr)
     print(f"{directory}: configuration is valid")
     return 0
 
@@ -117,6 +127,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "models": _models,
     "run": _run,
     "replay": _replay,
+    "users": _users,
 }
 
 

@@ -43,16 +43,17 @@ def build_app(registry: CameraRegistry, tokens: TokenBook, bus: Bus,
 
 
 def ensure_demo_login(store: Store) -> None:
-    """A fresh install has no users: create ``admin`` with a random password, keep it in
-    ``var/demo-login.txt`` (mode 600) and print it, so the first person can log in.
-    Once that file is deleted (or other users exist) nothing is printed."""
+    """A fresh install has no users: create ``admin`` with a random password and keep it in
+    ``var/demo-login.txt`` (mode 600). The password is printed once, when it is created;
+    later starts only say where the file is, so logs never carry it again."""
     if not store.list_users():
         password = secrets.token_urlsafe(9)
         add_user(store, DEMO_USER, password, "admin", "演示管理员")
         DEMO_LOGIN.parent.mkdir(parents=True, exist_ok=True)
         DEMO_LOGIN.write_text(f"{DEMO_USER} {password}\n", encoding="utf-8")
         os.chmod(DEMO_LOGIN, 0o600)
-    if DEMO_LOGIN.exists():
-        user, _, password = DEMO_LOGIN.read_text(encoding="utf-8").strip().partition(" ")
-        log.warning("demo login: %s / %s  (from %s; add real users with `vigil users add` "
-                    "and delete that file)", user, password, DEMO_LOGIN)
+        print(f"demo login created: {DEMO_USER} / {password}  (kept in {DEMO_LOGIN}, mode 600; "
+              "add real users with `vigil users add` and delete that file)", flush=True)
+    elif DEMO_LOGIN.exists():
+        log.info("demo login for %r is in %s (add real users with `vigil users add` and "
+                 "delete that file)", DEMO_USER, DEMO_LOGIN)

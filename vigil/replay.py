@@ -32,7 +32,6 @@ import numpy as np
 from alerts.lookup import watchlist_lookup
 from alerts.rule_match import WatchlistHit, WatchlistLookup
 from alerts.rules import RuleEngine
-from alerts.rules_loader import load_rules
 from alerts.watchlist import Watchlist
 from alerts.watchlist_io import load_watchlist_dir, parse_time
 from analytics import modelpack
@@ -44,12 +43,11 @@ from core.config import LoadedConfig, load_config
 from core.config.models import Camera
 from core.errors import FatalError
 from core.messages import Alert, Frame, Sighting
+from vigil.alerting import WATCHLIST_DIR, rules_for
 
 log = logging.getLogger(__name__)
 
 DEFAULT_CONFIG = Path("configs")
-RULES_FILE = "rules.yaml"
-WATCHLIST_DIR = "watchlists"
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,12 +139,12 @@ def _no_hits(plate: str, camera_id: str, group: str, at: float) -> Sequence[Watc
 
 def build_engine(config: Path | None, cameras: Mapping[str, Camera],
                  clock: EventClock) -> RuleEngine | None:
-    """The rule engine for ``<config>/rules.yaml`` and ``<config>/watchlists/``; ``None``
-    without a rules file (sightings and events are still printed)."""
-    if config is None or not (config / RULES_FILE).is_file():
+    """The rule engine for ``<config>/rules.yaml`` (the built-in watchlist rule when it is
+    absent, as in ``vigil run``) and ``<config>/watchlists/``; ``None`` without a config
+    folder (sightings and events are still printed)."""
+    if config is None:
         return None
-    groups = {c.group for c in cameras.values()}
-    rules = load_rules(config / RULES_FILE, list(cameras), groups)
+    rules = rules_for(config, tuple(cameras.values()))
     lookup: WatchlistLookup = _no_hits
     if (config / WATCHLIST_DIR).is_dir():
         watchlist = Watchlist(load_watchlist_dir(config / WATCHLIST_DIR))

@@ -83,14 +83,20 @@ def cut(source: Path, target: Path, frames: int) -> Path:
     return target
 
 
-def test_watchlisted_plate_raises_an_alert(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("rules", "rule_id"), [
+    (RULES, "stolen-cars"),
+    (None, "watchlist-default"),  # no rules.yaml: the built-in watchlist rule alerts
+])
+def test_watchlisted_plate_raises_an_alert(tmp_path: Path, rules: str | None,
+                                           rule_id: str) -> None:
     require_models("y5fu_320x_sim.onnx", "clp_v2_c_rec.onnx")
     video = tmp_path / "gate.mp4"
     make_clip(video, two_cars(), 75)
     config = tmp_path / "config"
     write_camera(config, "cameras:\n  - {id: gate-1, name: 检查站一号, group: gates, "
                          "url: gate.mp4, analytics: [plates]}\n")
-    (config / "rules.yaml").write_text(RULES, encoding="utf-8")
+    if rules is not None:
+        (config / "rules.yaml").write_text(rules, encoding="utf-8")
     (config / "watchlists").mkdir()
     (config / "watchlists" / "stolen.csv").write_text(WATCHLIST, encoding="utf-8")
     evidence = tmp_path / "evidence"
@@ -104,7 +110,7 @@ def test_watchlisted_plate_raises_an_alert(tmp_path: Path) -> None:
     assert all(s["camera_id"] == "gate-1" for s in sightings)
     assert len(alerts) == 1, alerts
     alert = alerts[0]
-    assert alert["rule_id"] == "stolen-cars"
+    assert alert["rule_id"] == rule_id
     assert alert["observation"]["plate"] == "京A12345"
     assert alert["observation"]["final"] is False  # raised on the early sighting
     assert "京A12345" in alert["summary_zh"] and alert["summary_en"]
