@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 import pytest
 
 from analytics import text
@@ -47,9 +48,9 @@ def test_draw_text_writes_only_inside_its_rectangle() -> None:
 
 def test_evidence_label_is_drawn_in_the_plate_colour() -> None:
     frame = np.full((720, 1280, 3), 128, np.uint8)
-    def label(plate: str) -> np.ndarray:
+    def label(plate: str) -> npt.NDArray[np.bool_]:
         out = draw_sighting(frame, (640.0, 432.0, 770.0, 468.0), None, plate)
-        return np.all(out[380:430, 640:900] == PLATE_COLOUR, axis=2)
+        return np.asarray(np.all(out[380:430, 640:900] == PLATE_COLOUR, axis=2), dtype=bool)
 
     jing, question = label("京A12345"), label("?A12345")
     assert jing.sum() > 300
