@@ -15,8 +15,10 @@ import time
 from pathlib import Path
 from typing import TextIO
 
+import av
 import cv2
 import numpy as np
+from PIL import Image
 
 from analytics import modelpack
 from analytics.plates import PlateReader, PlateResult, PlateText
@@ -28,13 +30,37 @@ from core.errors import ModelError
 def load_image(path: Path) -> UInt8Image | None:
     """A BGR image, or ``None`` if the file is missing or not an image. Reads bytes first:
     ``cv2.imread`` cannot open every non-ASCII path on every platform, and plate files are
-    often named after their (Chinese) plate."""
+    often named after their (Chinese) plate. What OpenCV cannot decode (some JPEGs that
+    cameras write and FFmpeg reads) is tried with Pillow, then PyAV."""
     try:
         data = np.fromfile(path, dtype=np.uint8)
     except OSError:
         return None
-    image = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
-    return None if image is None else np.asarray(image, dtype=np.uint8)
+    if not data.size:
+        return None
+    image = cv2.imdecode(data, cv2.IMREAD_COLOR)
+    if image is not None:
+        return np.asarray(image, dtype=np.uint8)
+    pillow = _decode_with_pillow(path)
+    return pillow if pillow is not None else _decode_with_av(path)
+
+
+def _decode_with_pillow(path: Path) -> UInt8Image | None:
+    try:
+        with Image.open(path) as picture:
+            rgb = np.asarray(picture.convert("RGB"), dtype=np.uint8)
+    except (OSError, ValueError, Image.DecompressionBombError):
+        return None
+    return np.ascontiguousarray(rgb[:, :, ::-1])
+
+
+def _decode_with_av(path: Path) -> UInt8Image | None:
+    try:
+        with av.open(str(path)) as container:
+            frame = next(container.decode(video=0))
+            return np.asarray(frame.to_ndarray(format="bgr24"), dtype=np.uint8)
+    except (av.FFmpegError, StopIteration, IndexError, OSError):
+        return None
 
 
 def read_image(reader: PlateReader, image: UInt8Image) -> list[PlateResult]:

@@ -4,7 +4,13 @@ Colour carries meaning that text does not (integration.md §1): a yellow 7-chara
 is a large vehicle, white is police or emergency, black is embassy/consulate/HK-Macau, and
 a cloned plate often shows up as the same text in another colour. The classifier knows only
 blue, green and yellow, so white and black are decided first from saturation and brightness
-(both are unsaturated; white plates are bright, black ones dark). Without the classifier
+(both are unsaturated; white plates are bright, black ones dark). Washed-out blue and
+yellow look unsaturated too, and a blue plate reported white looks like a police plate
+(11 % of blue plates in a field check), so with the classifier installed white/black come
+only from the plate's own text (警, 应急: white; 使, 领, 港, 澳: black). The classifier
+cannot be asked instead: trained on three classes, it calls a white plate blue at 0.9999.
+Plates white or black outside GA 36 (military) are then reported blue or yellow. Without
+the classifier
 (pack not installed) the hue of the saturated pixels decides, and an 8-character plate is
 green: every 8-character format is new-energy.
 """
@@ -89,28 +95,43 @@ class ColorClassifier:
         return CLASSIFIER_COLORS[best], float(probs[best])
 
 
+NEUTRAL_BY_TEXT = {"警": "white", "应急": "white", "使": "black", "领": "black",
+                   "港": "black", "澳": "black"}
+"""Characters whose plates GA 36 prints on white or black (suffix, or 使 in front)."""
+
 NEW_ENERGY_COLORS = {"ne_small_8": "green", "ne_large_8": "yellow_green"}
 """Small new-energy plates are green (gradient), large ones yellow-green: the classifier,
 trained on blue/green/yellow, calls the gradient "yellow" on some pictures."""
 
 
+def text_color(text: str) -> str | None:
+    """The colour a plate's text fixes: new-energy layouts, white 警/应急, black 使/领/港/澳."""
+    by_format = NEW_ENERGY_COLORS.get(classify(text) or "")
+    if by_format is not None:
+        return by_format
+    if classify(text) is None:
+        return None
+    return next((color for mark, color in NEUTRAL_BY_TEXT.items()
+                 if text.endswith(mark) or text.startswith(mark)), None)
+
+
 def plate_color(crop: UInt8Image, text: str, classifier: ColorClassifier | None) -> str:
-    """The plate's background colour: white/black by pixel statistics, then the classifier,
-    else green for 8 characters and the hue band otherwise.
+    """The plate's background colour: what its text fixes, else the classifier's
+    blue/green/yellow; without the classifier white/black by pixel statistics, green for
+    8 characters and the hue band otherwise.
 
     An 8-character plate is new-energy, and those are never white or black: their
     white-to-green gradient, overexposed, looks white to the statistics (seen on CCPD), so
     the neutral test is skipped for them.
     """
-    by_format = NEW_ENERGY_COLORS.get(classify(text) or "")
-    if by_format is not None:  # GA 36 fixes the colour of a new-energy plate by its layout
-        return by_format
-    if len(text) != 8:
-        neutral = neutral_color(crop)
-        if neutral is not None:
-            return neutral
+    by_text = text_color(text)
+    if by_text is not None:  # GA 36 fixes these colours by format
+        return by_text
     if classifier is not None:
         return classifier.classify(crop)[0]
+    neutral = neutral_color(crop) if len(text) != 8 else None
+    if neutral is not None:
+        return neutral
     if len(text) == 8:
         return "green"
     return hue_color(crop)

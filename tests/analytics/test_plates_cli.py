@@ -9,9 +9,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from PIL import Image
 
 from analytics import modelpack
-from analytics.plates_cli import models_install, plates_eval, plates_read
+from analytics.pipeline_synth import write_clip
+from analytics.plates_cli import load_image, models_install, plates_eval, plates_read
 from analytics.plates_synth import render_plate, resized, street_frame
 
 PACK = modelpack.default_pack_dir()
@@ -116,3 +118,24 @@ def test_plates_eval_on_made_up_labels(model_dir: Path, images: dict[str, Path])
     assert "detection recall       50.00 % (1/2)" in text
     assert "missing.jpg: 京C11111 read <unreadable file>" in text
     assert progress.getvalue().endswith("plates eval 4/4 100 %\n")
+
+
+def test_images_opencv_cannot_decode_are_read_another_way(tmp_path: Path) -> None:
+    picture = np.zeros((48, 64, 3), np.uint8)
+    picture[:, :32] = (255, 0, 0)  # blue left half (BGR)
+    tga = tmp_path / "plate.tga"  # OpenCV has no TGA decoder; Pillow has
+    Image.fromarray(picture[:, :, ::-1].copy()).save(tga)
+    assert cv2.imdecode(np.fromfile(tga, np.uint8), cv2.IMREAD_COLOR) is None
+    from_pillow = load_image(tga)
+    assert from_pillow is not None and from_pillow.shape == (48, 64, 3)
+    assert np.array_equal(from_pillow, picture)
+
+    one_frame = tmp_path / "still.mp4"  # only FFmpeg reads this
+    write_clip(one_frame, iter([picture]))
+    from_av = load_image(one_frame)
+    assert from_av is not None and from_av.shape == (48, 64, 3)
+    assert abs(int(from_av[24, 10, 0]) - 255) < 40 and int(from_av[24, 50, 0]) < 40
+
+    junk = tmp_path / "junk.jpg"
+    junk.write_bytes(b"\xff\xd8 not really a jpeg")
+    assert load_image(junk) is None

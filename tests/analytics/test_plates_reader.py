@@ -12,6 +12,7 @@ import pytest
 from analytics import modelpack
 from analytics.plates import PlateReader
 from analytics.plates_cli import load_image
+from analytics.plates_color import neutral_color, plate_color
 from analytics.plates_geometry import UInt8Image, iou
 from analytics.plates_metrics import load_labels
 from analytics.plates_synth import (
@@ -158,3 +159,17 @@ def test_real_ccpd_scenes(reader: PlateReader) -> None:
         found += bool(matched)
         right += bool(matched) and matched[0].plate.text == row.plate
     assert found / len(rows) >= 0.95 and right / len(rows) >= 0.9, f"{found} {right}"
+
+
+@pytest.mark.parametrize("color", ["blue", "yellow"])
+def test_washed_out_plate_is_not_reported_white(reader: PlateReader, color: str) -> None:
+    """Overexposed blue/yellow is unsaturated like a white plate; without 警/使/领/港/澳/应急
+    in its text the classifier's colour stands (the field check saw 11 % of blue plates
+    reported white or black, i.e. as police or embassy plates)."""
+    plate = render_plate("川A·7K2M9", color).astype(np.float32)
+    washed = np.asarray(plate * 0.2 + 255 * 0.8, dtype=np.uint8)
+    assert neutral_color(washed) == "white"  # the pixel statistics alone would say white
+    assert reader.classifier is not None
+    assert plate_color(washed, "川A7K2M9", reader.classifier) in {"blue", "yellow"}
+    assert plate_color(washed, "川A7K2M警", reader.classifier) == "white"
+    assert plate_color(washed, "使123456", reader.classifier) == "black"
