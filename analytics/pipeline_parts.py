@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Protocol
 
 from analytics.detector import LABELS, Detector, DetectorOptions, YoloxDetector, build_detector
-from analytics.plates import PlateReader, PlateResult
+from analytics.plates import PlateReader, PlateResult, ReaderOptions
 from analytics.plates_geometry import UInt8Image
 from core.config.models import Camera
 from core.errors import ModelError
@@ -125,11 +125,13 @@ class PipelineParts:
 
 
 def load_parts(model_dir: Path, need_plates: bool, need_detector: bool,
-               detector: str = "onnx") -> PipelineParts:
+               detector: str = "onnx", plate_detector: int | str = "auto") -> PipelineParts:
     """Load the models the cameras need, once per process, from ``model_dir``.
 
-    ``detector`` is ``onnx`` (YOLOX-nano) or ``fake`` (tests). Raises :class:`ModelError`
-    naming the missing or damaged file and the command that installs it
+    ``detector`` is ``onnx`` (YOLOX-nano) or ``fake`` (tests); ``plate_detector`` the plate
+    detector input (``service.yaml`` ``models.plate_detector``: 320, 640 or ``auto``).
+    Raises :class:`ModelError` naming the missing or damaged file and the command that
+    installs it
     (``vigil models install --from /path/to/pack``) — call it before opening any camera.
     """
     reader: PlateReader | None = None
@@ -138,7 +140,8 @@ def load_parts(model_dir: Path, need_plates: bool, need_detector: bool,
         if need_detector:
             found = build_detector(detector, Path(model_dir))
         if need_plates:
-            reader = PlateReader.load(Path(model_dir))
+            reader = PlateReader.load(Path(model_dir),
+                                      ReaderOptions(detector_size=plate_detector))
     except ModelError as exc:
         raise ModelError(f"analytics cannot start: {exc}") from exc
     log.info("pipeline parts loaded from %s: detector=%s plates=%s", model_dir,

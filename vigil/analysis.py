@@ -140,6 +140,7 @@ class AnalysisHost:
         self.live_dir = Path(str(options["live_dir"]))
         self._bus_url = str(options["bus"])
         self._detector = str(options.get("detector", "onnx"))
+        self._plate_detector: int | str = options.get("plate_detector", "auto")
         self._lock = threading.Lock()
         self._bus: LoopThread | None = None
         self._parts = PipelineParts()
@@ -160,7 +161,7 @@ class AnalysisHost:
             return
         try:
             loaded = load_parts(self.model_dir, part == "plates", part == "detector",
-                                self._detector)
+                                self._detector, self._plate_detector)
         except ModelError as exc:
             self._failed.add(part)
             log.error("analytics that need the %s are off: %s", part, exc)

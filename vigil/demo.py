@@ -28,7 +28,7 @@ from analytics.plates_geometry import UInt8Image
 
 log = logging.getLogger(__name__)
 
-VERSION = 2
+VERSION = 3
 SIZE = (960, 540)
 FPS = 15
 SECONDS = 16

@@ -186,7 +186,9 @@ class Replay:
         cameras.setdefault(self.camera.id, self.camera)
         self.engine = build_engine(config, cameras, self.clock)
         model_dir = args.models or _model_dir(loaded)
-        parts = load_parts(model_dir, needs_plates(self.camera), needs_detector(self.camera))
+        parts = load_parts(model_dir, needs_plates(self.camera), needs_detector(self.camera),
+                           plate_detector=loaded.service.models.plate_detector
+                           if loaded else "auto")
         writer = EvidenceWriter(args.evidence) if args.evidence is not None else None
         self.pipeline = CameraPipeline(self.camera, parts, writer)
         self.summary = Summary()

@@ -144,6 +144,7 @@ def is_demo(camera: Camera) -> bool:
 
 def analysis_spec(service: Service) -> ConsumerSpec:
     return ConsumerSpec(FACTORY, {"bus": service.bus, "model_dir": service.models.dir,
+                                  "plate_detector": service.models.plate_detector,
                                   "evidence_dir": service.evidence_dir,
                                   "live_dir": service.live_dir})
 

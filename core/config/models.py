@@ -117,6 +117,9 @@ class ConsoleOptions(Strict):
 
 class ModelOptions(Strict):
     dir: str = "models"
+    plate_detector: Literal["auto", 320, 640] = Field(
+        "auto", description="plate detector input: 320, 640, or auto = 640 for pictures "
+        "whose longer side is 1000 px or more (720p and up, checkpoint mode), else 320")
 
 
 class Defaults(Strict):

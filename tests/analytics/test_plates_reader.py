@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from analytics import modelpack
-from analytics.plates import PlateReader
+from analytics.plates import PlateReader, ReaderOptions
 from analytics.plates_cli import load_image
 from analytics.plates_color import neutral_color, plate_color
 from analytics.plates_geometry import UInt8Image, iou
@@ -173,3 +173,15 @@ def test_washed_out_plate_is_not_reported_white(reader: PlateReader, color: str)
     assert plate_color(washed, "川A7K2M9", reader.classifier) in {"blue", "yellow"}
     assert plate_color(washed, "川A7K2M警", reader.classifier) == "white"
     assert plate_color(washed, "使123456", reader.classifier) == "black"
+
+
+def test_auto_detector_input_follows_the_picture_size(model_dir: Path) -> None:
+    auto = PlateReader.load(model_dir)
+    fixed = PlateReader.load(model_dir, ReaderOptions(detector_size=320))
+    full_hd = np.zeros((1080, 1920, 3), np.uint8)
+    assert auto.detector_for(full_hd).name.endswith("640")
+    assert auto.detector_for(full_hd[:576, :704]).name.endswith("320")  # D1, vehicle boxes
+    assert fixed.detector_for(full_hd).name.endswith("320")
+    frame = street_frame(resized(render_plate("川A·7K2M9"), (90, 29)), size=(1920, 1080),
+                         at=(900, 700))
+    assert [r.plate.text for r in auto.read_frame(frame)] == ["川A7K2M9"]
