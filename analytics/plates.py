@@ -46,6 +46,23 @@ from core.plates import FORMAT_SLOTS, classify, correct, is_valid, normalize, pl
 log = logging.getLogger(__name__)
 
 UNKNOWN_TYPE = "unknown"
+OSD_BAND = 0.12
+"""Top and bottom share of a picture where cameras burn in their date and name (OSD)."""
+OSD_MIN_LENGTH = 9
+"""A line of 9 or more Latin characters is longer than any plate: OSD, not a plate."""
+
+
+def looks_like_osd(raw: str, box: Box, height: int) -> bool:
+    """True for text a camera burnt into its picture (date, time, channel name) rather than
+    a plate: no Chinese character at all (every plate has one) and either longer than a
+    plate, carrying AM/PM, or lying in the top or bottom :data:`OSD_BAND` of the picture.
+    The field check read ``201207201207PM`` as a plate; a shorter piece of the same line
+    could otherwise be "corrected" into a valid plate by the format rules."""
+    if any(not char.isascii() for char in raw):
+        return False
+    centre = (box[1] + box[3]) / 2
+    in_band = centre < height * OSD_BAND or centre > height * (1 - OSD_BAND)
+    return len(raw) >= OSD_MIN_LENGTH or "AM" in raw or "PM" in raw or in_band
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,10 +237,10 @@ class PlateReader:
         results = []
         for plate, quad, crop, ctc in zip(found, quads, crops,
                                           self.recognizer.read_batch(lines), strict=True):
-            if not ctc.text:
-                continue
             x1, y1, x2, y2 = plate.box
             box = (x1 + x0, y1 + y0, x2 + x0, y2 + y0)
+            if not ctc.text or looks_like_osd(ctc.text, box, image.shape[0]):
+                continue
             corners = tuple((float(x), float(y)) for x, y in quad)
             results.append(PlateResult(self._finish(ctc, crop), box, corners, plate.score,
                                        plate.double_row))

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from analytics import modelpack
-from analytics.plates import PlateReader, ReaderOptions
+from analytics.plates import PlateReader, ReaderOptions, looks_like_osd
 from analytics.plates_cli import load_image
 from analytics.plates_color import neutral_color, plate_color
 from analytics.plates_geometry import UInt8Image, iou
@@ -21,6 +21,7 @@ from analytics.plates_synth import (
     resized,
     street_frame,
 )
+from analytics.text import Pen, draw_text
 from core.errors import ModelError
 from core.messages import Frame, Track
 
@@ -185,3 +186,25 @@ def test_auto_detector_input_follows_the_picture_size(model_dir: Path) -> None:
     frame = street_frame(resized(render_plate("川A·7K2M9"), (90, 29)), size=(1920, 1080),
                          at=(900, 700))
     assert [r.plate.text for r in auto.read_frame(frame)] == ["川A7K2M9"]
+
+
+def test_camera_osd_text_is_not_a_plate() -> None:
+    height = 720
+    middle = (500.0, 340.0, 660.0, 390.0)
+    top = (20.0, 10.0, 400.0, 50.0)
+    assert looks_like_osd("201207201207PM", middle, height)  # longer than any plate
+    assert looks_like_osd("1207PM", middle, height)
+    assert looks_like_osd("A12345", top, height)  # Latin-only text in the OSD band
+    assert not looks_like_osd("A12345", middle, height)  # a plate whose province was missed
+    assert not looks_like_osd("京A12345", top, height)  # a real plate near the edge
+    assert not looks_like_osd("京A12345", middle, height)
+
+
+def test_frame_with_osd_lines_reads_only_the_plate(reader: PlateReader,
+                                                   frame_with_plate: UInt8Image) -> None:
+    """The detector does find this burnt-in time (measured: without the OSD rule it comes
+    out as the *valid* plate 皖C07PM5, the format rules filling the province slot)."""
+    frame = frame_with_plate.copy()
+    draw_text(frame, "1207PM5", (24, 14), Pen(40, (255, 255, 255), outline=(0, 0, 0)))
+    texts = [r.plate.text for r in reader.read_frame(frame)]
+    assert texts == ["京A12345"], texts
