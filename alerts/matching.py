@@ -8,25 +8,29 @@ when one side is impossible in its slot, and anything else costs a full edit.
 Costs are integers in hundredths (:data:`CONFUSION` = 30 is 0.30) so that sums are exact and
 the distance is exactly symmetric; :class:`Distance` reports them as floats.
 
-The index never scans. Every plate is filed under its *canonical* key (each character replaced
-by its look-alike group's representative, :meth:`core.plates.Confusions.canonical`): every
+The index (:mod:`alerts.matching_index`) never scans. Every plate is filed under its
+*canonical* key (each character replaced by its look-alike group's representative,
+:meth:`core.plates.Confusions.canonical`): every
 plate reachable by look-alike substitutions shares that key, so one dict lookup returns all
 candidates and only those are scored. Loose entries are also filed under their one-character
 deletions (the SymSpell trick): one plain substitution, insertion or deletion costs a handful
 of further lookups. Patterns (:func:`parse_pattern`) are few; they sit in buckets keyed by
-their canonical leading literals and a regex sieve skips the implausible ones.
+their canonical leading literals and a regex sieve skips the implausible ones. A read whose
+province is unknown (``?A12345``) is looked up by its other characters (the ``tail`` key).
 """
 
 from __future__ import annotations
 
 import enum
-import re
-from collections.abc import Iterable
 from dataclasses import dataclass
-from itertools import takewhile
-from typing import Protocol
 
-from core.plates import DEFAULT_CONFUSIONS, Confusions, Slots, normalize, slot_rules
+from core.plates import (
+    DEFAULT_CONFUSIONS,
+    Confusions,
+    Slots,
+    normalize,
+    slot_rules,
+)
 
 CONFUSION = 30
 """Look-alike substitution where both characters are legal in the slot (8↔B in a serial)."""
@@ -145,7 +149,7 @@ def distance(a: str, b: str, confusions: Confusions = DEFAULT_CONFUSIONS) -> flo
 
 # ---------------------------------------------------------------------------- patterns
 WILDCARDS = frozenset("*?[")
-_Token = tuple[str, frozenset[str]]
+Token = tuple[str, frozenset[str]]
 """``("lit", {c})``, ``("set", chars)``, ``("any", {})`` or ``("star", {})``."""
 
 
@@ -176,7 +180,7 @@ def _char_set(body: str, source: str) -> frozenset[str]:
     return frozenset(chars)
 
 
-def parse_pattern(text: str) -> tuple[_Token, ...]:
+def parse_pattern(text: str) -> tuple[Token, ...]:
     """Tokens of a watchlist pattern.
 
     Syntax: literal characters (normalised like plates: full-width, case and separators do not
@@ -184,7 +188,7 @@ def parse_pattern(text: str) -> tuple[_Token, ...]:
     ``[...]`` = one character from a set, with ranges (``[0-9]``, ``[A-HJ-NP-Z]``).
     Examples: ``京A12*`` (every 京A12 plate), ``京A1234?``, ``粤B[0-9]123[DF]``.
     """
-    tokens: list[_Token] = []
+    tokens: list[Token] = []
     rest = text.translate({c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)})
     while rest:
         char, rest = rest[0], rest[1:]
@@ -206,7 +210,7 @@ def parse_pattern(text: str) -> tuple[_Token, ...]:
     return tuple(tokens)
 
 
-def _token_cost(token: _Token, char: str, legal: frozenset[str] | None,
+def _token_cost(token: Token, char: str, legal: frozenset[str] | None,
                 conf: Confusions) -> _Cell:
     kind, chars = token
     if kind == "any" or char in chars:
@@ -214,7 +218,7 @@ def _token_cost(token: _Token, char: str, legal: frozenset[str] | None,
     return min(_sub(c, char, legal, conf) for c in chars)
 
 
-def compare_pattern(tokens: tuple[_Token, ...], plate: str,
+def compare_pattern(tokens: tuple[Token, ...], plate: str,
                     confusions: Confusions = DEFAULT_CONFUSIONS) -> Distance:
     """Best way for ``plate`` to fit the pattern. Literals and sets tolerate look-alikes and
     plain substitutions at the usual costs; characters are never inserted or deleted (write
@@ -233,165 +237,3 @@ def compare_pattern(tokens: tuple[_Token, ...], plate: str,
             new.append(_add(row[j], _token_cost(token, plate[j], legal, confusions)))
         row = new
     return Distance(*row[n])
-
-
-# ---------------------------------------------------------------------------- index
-class Target(Protocol):
-    """What the index needs from a watchlist entry: exactly one of ``plate``/``pattern``."""
-
-    @property
-    def entry_id(self) -> str: ...
-    @property
-    def plate(self) -> str | None: ...
-    @property
-    def pattern(self) -> str | None: ...
-    @property
-    def strictness(self) -> Strictness: ...
-
-
-@dataclass(frozen=True, slots=True)
-class Match:
-    """One entry a plate hits. ``exact``: identical to the listed plate (or a pattern fitted
-    with no tolerance). ``distance`` 0.0–1.0; see :class:`Distance` for the rest."""
-
-    entry_id: str
-    distance: float
-    exact: bool
-    confusions: int
-    edits: int
-    pattern: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class _Item:
-    entry_id: str
-    text: str
-    strictness: Strictness
-    keys: tuple[tuple[str, str], ...]
-    tokens: tuple[_Token, ...] | None = None
-    sieve: re.Pattern[str] | None = None
-    """For patterns: a regex every acceptable plate's canonical form matches, so the costly
-    alignment runs only for plausible plates."""
-
-
-def _deletions(key: str) -> set[str]:
-    return {key[:i] + key[i + 1:] for i in range(len(key))}
-
-
-def _sieve(tokens: tuple[_Token, ...], strictness: Strictness,
-           conf: Confusions) -> re.Pattern[str]:
-    """Loose: the lengths the pattern can cover. Otherwise every literal and set, widened to
-    its look-alikes (strict hits differ only by look-alikes, so their canonical forms fit)."""
-    if strictness is Strictness.LOOSE:
-        fixed = sum(kind != "star" for kind, _ in tokens)
-        star = any(kind == "star" for kind, _ in tokens)
-        return re.compile(f".{{{fixed},}}" if star else f".{{{fixed}}}", re.DOTALL)
-    parts = []
-    for kind, chars in tokens:
-        if kind in ("star", "any"):
-            parts.append(".*" if kind == "star" else ".")
-        else:
-            parts.append("[" + "".join(sorted({re.escape(conf.canonical(c)) for c in chars}))
-                         + "]")
-    return re.compile("".join(parts), re.DOTALL)
-
-
-class WatchlistIndex:
-    """All listed plates and patterns, filed for constant-time lookup (see module doc).
-    One writer and no concurrent reader: :meth:`add`/:meth:`discard` run on the thread that
-    matches (the rule engine's), or on a fresh index that is then swapped in."""
-
-    def __init__(self, targets: Iterable[Target] = (),
-                 confusions: Confusions = DEFAULT_CONFUSIONS) -> None:
-        self._conf = confusions
-        self._items: dict[str, _Item] = {}
-        self._tables: dict[str, dict[str, dict[str, _Item]]] = {
-            "exact": {}, "canon": {}, "loose": {}, "delete": {}, "pattern": {},
-        }
-        for target in targets:
-            self.add(target)
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-    def add(self, target: Target) -> None:
-        """File ``target`` (replacing any entry with its id). Raises :class:`PatternError`
-        for a bad pattern and ``ValueError`` unless exactly one of plate/pattern is set, or
-        for a plate holding pattern characters."""
-        if (target.plate is None) == (target.pattern is None):
-            raise ValueError(f"{target.entry_id}: give exactly one of plate and pattern")
-        if target.plate is not None and is_pattern(target.plate):
-            raise ValueError(f"{target.entry_id}: plate {target.plate} holds pattern "
-                             "characters (*?[); list it as a pattern")
-        self.discard(target.entry_id)
-        item = self._item(target)
-        self._items[item.entry_id] = item
-        for table, key in item.keys:
-            self._tables[table].setdefault(key, {})[item.entry_id] = item
-
-    def discard(self, entry_id: str) -> None:
-        """Forget ``entry_id``; unknown ids are fine (withdrawing twice is harmless here)."""
-        item = self._items.pop(entry_id, None)
-        if item is None:
-            return
-        for table, key in item.keys:
-            bucket = self._tables[table][key]
-            del bucket[entry_id]
-            if not bucket:
-                del self._tables[table][key]
-
-    def _item(self, target: Target) -> _Item:
-        strictness = Strictness(target.strictness)
-        if target.pattern is not None:
-            tokens = parse_pattern(target.pattern)
-            literals = takewhile(lambda token: token[0] == "lit", tokens)
-            lead = "".join(next(iter(chars)) for _, chars in literals)[:2]
-            key = "" if strictness is Strictness.LOOSE else self._conf.canonical(lead)
-            return _Item(target.entry_id, target.pattern, strictness, (("pattern", key),),
-                         tokens, _sieve(tokens, strictness, self._conf))
-        plate = normalize(target.plate or "")
-        if strictness is Strictness.EXACT:
-            return _Item(target.entry_id, plate, strictness, (("exact", plate),))
-        canon = self._conf.canonical(plate)
-        keys = [("canon", canon)]
-        if strictness is Strictness.LOOSE:
-            keys += [("loose", canon)] + [("delete", k) for k in sorted(_deletions(canon))]
-        return _Item(target.entry_id, plate, strictness, tuple(keys))
-
-    def match(self, plate: str) -> list[Match]:
-        """Every entry ``plate`` hits under the entry's strictness, best first (distance,
-        then exact before tolerant, then entry id)."""
-        plate = normalize(plate)
-        canon = self._conf.canonical(plate)
-        found: dict[str, Match] = {}
-        for item in self._candidates(plate, canon):
-            if item.entry_id in found:
-                continue
-            if item.sieve is not None and not item.sieve.fullmatch(canon):
-                continue
-            hit = self._score(item, plate)
-            if hit is not None:
-                found[item.entry_id] = hit
-        return sorted(found.values(), key=lambda m: (m.distance, not m.exact, m.entry_id))
-
-    def _candidates(self, plate: str, canon: str) -> Iterable[_Item]:
-        tables = self._tables
-        yield from tables["exact"].get(plate, {}).values()
-        yield from tables["canon"].get(canon, {}).values()
-        if tables["delete"]:
-            yield from tables["delete"].get(canon, {}).values()    # the read lost a character
-            for key in _deletions(canon):
-                yield from tables["delete"].get(key, {}).values()  # one plain substitution
-                yield from tables["loose"].get(key, {}).values()   # the read has one extra
-        for key in {canon[:2], canon[:1], ""}:
-            yield from tables["pattern"].get(key, {}).values()
-
-    def _score(self, item: _Item, plate: str) -> Match | None:
-        if item.tokens is not None:
-            found = compare_pattern(item.tokens, plate, self._conf)
-        else:
-            found = compare(item.text, plate, self._conf)
-        if not found.accepted(item.strictness):
-            return None
-        return Match(item.entry_id, found.value, found.cost == 0, found.confusions,
-                     found.edits, item.tokens is not None)

@@ -16,8 +16,18 @@ import random
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from alerts.matching import Strictness, WatchlistIndex
-from core.plates import DEFAULT_CONFUSIONS, DIGITS, FORMAT_SLOTS, LETTERS, SERIALS, Confusions
+from alerts.matching import Strictness
+from alerts.matching_index import WatchlistIndex
+from core.plates import (
+    DEFAULT_CONFUSIONS,
+    DIGITS,
+    FORMAT_SLOTS,
+    LETTERS,
+    PROVINCES,
+    SERIALS,
+    UNKNOWN,
+    Confusions,
+)
 
 FORMAT_WEIGHTS: Mapping[str, int] = {
     "ordinary_7": 70, "ne_small_8": 14, "suffix_7": 6, "embassy": 5, "ne_large_8": 3,
@@ -115,3 +125,23 @@ def measure_accuracy(seed: int, listed: int = 1000, probes: int = 10_000,
             misreads += 1
             caught += any(m.entry_id == f"e{i}" for m in index.match(variant))
     return Accuracy(listed, probes, false_matches, misreads, caught)
+
+
+def measure_unknown_province(seed: int, listed: int = 1000, probes: int = 10_000
+                             ) -> Accuracy:
+    """The same figures for reads whose province was not seen (``?A12345``): ``probes``
+    random plates whose other characters no listed plate shares, read with ``?`` in front
+    (every hit is a false match), and every listed plate read so (``misreads``/``caught``:
+    how many of them hit their own entry)."""
+    rng = random.Random(seed)
+    plates = [p for p in random_plates(rng, listed * 2) if p[0] in PROVINCES][:listed]
+    index = WatchlistIndex(_Listed(f"e{i}", p, None, Strictness.STRICT)
+                           for i, p in enumerate(plates))
+    tails = {p[1:] for p in plates}
+    others = [p for p in random_plates(rng, probes * 2, exclude=plates)
+              if p[0] in PROVINCES and p[1:] not in tails][:probes]
+    false_matches = sum(1 for plate in others if index.match(UNKNOWN + plate[1:]))
+    caught = sum(any(m.entry_id == f"e{i}" and m.unknown_province
+                     for m in index.match(UNKNOWN + plate[1:]))
+                 for i, plate in enumerate(plates))
+    return Accuracy(len(plates), len(others), false_matches, len(plates), caught)

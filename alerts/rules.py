@@ -44,6 +44,7 @@ from alerts.summaries import (
 from core.clock import Clock
 from core.config.models import Camera
 from core.messages import Alert, CameraStatus, Observation, SceneEvent, Sighting
+from core.plates import unknown_province
 
 __all__ = ["EngineOptions", "RuleEngine", "WatchlistHit", "WatchlistLookup"]
 
@@ -198,8 +199,8 @@ class RuleEngine:
             if hits:
                 for compiled in rules:
                     found += watchlist_candidates(compiled, sighting, hits)
-        if self._rules.cloned and sighting.final:
-            found += self._cloned(sighting)
+        if self._rules.cloned and sighting.final and not unknown_province(sighting.plate):
+            found += self._cloned(sighting)  # "?A12345" is many plates, never a clone
         return found
 
     def _cloned(self, sighting: Sighting) -> list[Candidate]:

@@ -22,8 +22,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import NamedTuple
 
-from alerts.matching import Match, PatternError, Strictness, WatchlistIndex, is_pattern
+from alerts.matching import PatternError, Strictness, is_pattern
 from alerts.matching import parse_pattern as _parse_pattern
+from alerts.matching_index import Match, WatchlistIndex
 from core.errors import FatalError, TransitionError
 from core.plates import DEFAULT_CONFUSIONS, Confusions, correct, is_valid, normalize
 

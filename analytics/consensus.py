@@ -52,7 +52,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from core.messages import PlateRead, Sighting
-from core.plates import classify, is_valid, normalize
+from core.plates import UNKNOWN, classify, is_valid, normalize
 
 UNKNOWN_TYPE = "unknown"
 
@@ -136,10 +136,15 @@ class _Pass:
 
 
 def _position_vote(reads: Sequence[WeightedRead], index: int) -> tuple[str, float]:
-    """Winner at one position and its confidence (share × weighted mean confidence)."""
+    """Winner at one position and its confidence (share × weighted mean confidence). An
+    unknown province (``?``) does not vote against a read one: it wins, at confidence 1
+    (certainly unknown), only when no read of the pass saw the province."""
+    known = [r for r in reads if r.read.text[index] != UNKNOWN]
+    if not known:
+        return UNKNOWN, 1.0
     scores: dict[str, float] = {}
     widths: dict[str, float] = {}
-    for r in reads:
+    for r in known:
         char = r.read.text[index]
         conf = r.read.char_confidences[index] if index < len(r.read.char_confidences) else 0.0
         scores[char] = scores.get(char, 0.0) + conf * r.width

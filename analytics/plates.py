@@ -19,6 +19,9 @@ Post-processing, in order:
    second choice's probability as its confidence, so the plate's confidence drops.
 4. If no format has the text's length, ``core.plates.correct`` (look-alike table) is the
    last resort; it leaves the text unchanged and invalid when nothing fits.
+5. *Province honesty*: a province read below :data:`PROVINCE_MIN`, or missing from a read
+   whose rest is a plate, becomes ``?`` (:data:`core.plates.UNKNOWN`): ``?A12345`` is a
+   valid read, matched against watchlists as a wildcard, never guessed into 皖.
 
 Confidence is the *minimum* of the character confidences, not their product: a plate is
 as trustworthy as its least certain character (one wrong character is a wrong plate), and a
@@ -41,11 +44,25 @@ from analytics.plates_geometry import UInt8Image, rectify, split_double_row
 from analytics.plates_read import CtcText, Recognizer
 from analytics.runtime import RuntimeOptions
 from core.messages import Box, Frame, PlateRead, Track
-from core.plates import FORMAT_SLOTS, classify, correct, is_valid, normalize, plate_class
+from core.plates import (
+    FORMAT_SLOTS,
+    PROVINCES,
+    UNKNOWN,
+    classify,
+    correct,
+    is_valid,
+    normalize,
+    plate_class,
+    unknown_province,
+)
 
 log = logging.getLogger(__name__)
 
 UNKNOWN_TYPE = "unknown"
+PROVINCE_MIN = 0.5
+"""Province characters read with less confidence than this are reported unknown
+(:data:`core.plates.UNKNOWN`, ``?A12345``) instead of guessed; chosen on the held-out real
+crops (training/README.md, analytics/models/README.md)."""
 OSD_BAND = 0.12
 """Top and bottom share of a picture where cameras burn in their date and name (OSD)."""
 OSD_MIN_LENGTH = 9
@@ -145,9 +162,28 @@ def constrained_read(ctc: CtcText, alphabet: tuple[str, ...],
     return ("", ()) if best is None else (best[1], best[2])
 
 
+def unsure_province(text: str, confs: tuple[float, ...],
+                    minimum: float = PROVINCE_MIN) -> tuple[str, tuple[float, ...]]:
+    """``text`` with its province replaced by :data:`core.plates.UNKNOWN` when the reader
+    was less than ``minimum`` sure of it, or when the read lacks it altogether (``A12345``:
+    cut off at the picture's edge) and the rest is a plate; unchanged otherwise."""
+    if not is_valid(text) and is_valid(UNKNOWN + text):
+        return UNKNOWN + text, (0.0, *confs)
+    if (text[:1] in PROVINCES and confs and confs[0] < minimum
+            and is_valid(UNKNOWN + text[1:])):
+        return UNKNOWN + text[1:], confs
+    return text, confs
+
+
 def postprocess(ctc: CtcText, alphabet: tuple[str, ...],
                 slots: dict[str, list[list[int]] | None]) -> tuple[str, tuple[float, ...]]:
-    """Normalised, corrected text and its character confidences (module docstring)."""
+    """Normalised, corrected text and its character confidences (module docstring), the
+    province marked unknown when the reader did not see it (:func:`unsure_province`)."""
+    return unsure_province(*_corrected(ctc, alphabet, slots))
+
+
+def _corrected(ctc: CtcText, alphabet: tuple[str, ...],
+               slots: dict[str, list[list[int]] | None]) -> tuple[str, tuple[float, ...]]:
     text = normalize(ctc.text)
     if is_valid(text):
         return text, ctc.char_confidences
@@ -207,7 +243,8 @@ class PlateReader:
         text, confs = postprocess(ctc, self.recognizer.alphabet, self._slots)
         color = plate_color(crop, text, self.classifier)
         kind = classify(text) or UNKNOWN_TYPE
-        return PlateText(text=text, raw=ctc.text, confidence=min(confs, default=0.0),
+        known = confs[1:] if unknown_province(text) else confs  # "?" is surely unknown
+        return PlateText(text=text, raw=ctc.text, confidence=min(known, default=0.0),
                          char_confidences=confs, color=color, type=kind,
                          plate_class=plate_class(text, color))
 

@@ -24,7 +24,8 @@ _HERE, _ROOT = Path(__file__).resolve().parent, Path(__file__).resolve().parents
 sys.path[:] = [str(_ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 
 from alerts.lookup import watchlist_lookup  # noqa: E402
-from alerts.matching import Strictness, WatchlistIndex  # noqa: E402
+from alerts.matching import Strictness  # noqa: E402
+from alerts.matching_index import WatchlistIndex  # noqa: E402
 from alerts.plategen import measure_accuracy, misread, random_plates  # noqa: E402
 from alerts.watchlist import Category, DeployRequest, Watchlist, deploy  # noqa: E402
 from bench.rules_bench import WATCHLIST_SIZE, bench_rules, listed_plates  # noqa: E402

@@ -13,13 +13,13 @@ from alerts.matching import (
     Distance,
     PatternError,
     Strictness,
-    WatchlistIndex,
     compare,
     compare_pattern,
     distance,
     is_pattern,
     parse_pattern,
 )
+from alerts.matching_index import WatchlistIndex
 
 
 @dataclass(frozen=True, slots=True)

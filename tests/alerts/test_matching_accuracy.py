@@ -8,19 +8,30 @@ Three seeds, so a lucky draw cannot carry the test.
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
 
 import pytest
 
 from alerts.matching import Strictness
+from alerts.matching_index import WatchlistIndex
 from alerts.plategen import (
     FORMAT_WEIGHTS,
     confusion_variants,
     measure_accuracy,
+    measure_unknown_province,
     misread,
     random_plate,
     random_plates,
 )
 from core.plates import DEFAULT_CONFUSIONS, classify
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    entry_id: str
+    plate: str | None
+    strictness: Strictness = Strictness.STRICT
+    pattern: str | None = None
 
 
 @pytest.mark.parametrize("seed", [1, 2026, 110])
@@ -30,6 +41,23 @@ def test_accuracy_targets_at_default_strictness(seed: int) -> None:
     assert found.false_matches == 0
     assert found.misreads > 5000
     assert found.caught_share >= 0.99
+
+
+@pytest.mark.parametrize("seed", [1, 2026, 110])
+def test_unknown_province_is_a_wildcard_without_false_matches(seed: int) -> None:
+    found = measure_unknown_province(seed, listed=1000, probes=10_000)
+    assert (found.listed, found.probes) == (1000, 10_000)
+    assert found.false_matches == 0
+    assert found.caught == found.misreads == 1000  # each listed plate, province unseen
+
+
+def test_unknown_province_matches_only_plates_with_a_province() -> None:
+    index = WatchlistIndex([_Entry("a", "京A12345"), _Entry("b", "使123456"),
+                            _Entry("c", "沪A12345", Strictness.EXACT)])
+    hits = index.match("?A12345")
+    assert [(m.entry_id, m.unknown_province, m.exact) for m in hits] == [("a", True, False)]
+    assert [m.entry_id for m in index.match("?A12346")] == []  # a plain edit is too far
+    assert [m.entry_id for m in index.match("?A1234S")] == []  # so is a look-alike (S/5)
 
 
 def test_exact_lists_catch_no_misread() -> None:

@@ -10,12 +10,12 @@ from hypothesis import strategies as st
 from alerts.matching import (
     PLAIN,
     Strictness,
-    WatchlistIndex,
     _aligned,
     compare,
     compare_pattern,
     parse_pattern,
 )
+from alerts.matching_index import WatchlistIndex
 from alerts.plategen import confusion_variants
 from core.plates import DEFAULT_CONFUSIONS, FORMAT_SLOTS, SERIALS
 

@@ -92,6 +92,16 @@ def test_vote_confidence_single_read_is_min_char_confidence() -> None:
     assert result.confidence == pytest.approx(0.8)
 
 
+def test_unknown_province_never_outvotes_a_seen_one() -> None:
+    unsure = plate("?A12345", (0.45, *[0.95] * 6))
+    seen = plate("京A12345", (0.7, *[0.95] * 6), width=90.0)  # one smaller, later read
+    result = vote([WeightedRead(unsure, 0.0)] * 3 + [WeightedRead(seen, 1.0)])
+    assert result is not None and result.text == "京A12345" and result.valid
+    only_unsure = vote([WeightedRead(unsure, 0.0)] * 3)
+    assert only_unsure is not None and only_unsure.text == "?A12345" and only_unsure.valid
+    assert only_unsure.confidence == pytest.approx(0.95)  # "?" is certainly unknown
+
+
 def test_vote_conflict_lowers_confidence() -> None:
     agreed = vote([WeightedRead(plate("京A12345"), 0.0)] * 4)
     split = vote([WeightedRead(plate("京A12345"), 0.0)] * 2

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from analytics.plates import _slot_classes, constrained_read, postprocess
+from analytics.plates import _slot_classes, constrained_read, postprocess, unsure_province
 from analytics.plates_detect import decode_retina, decode_y5fu, retina_priors
 from analytics.plates_geometry import Letterbox
 from analytics.plates_read import CtcText, ctc_greedy
@@ -76,7 +76,9 @@ SLOTS = _slot_classes(ALPHABET)
     (_ctc("京812345", second={1: ("B", 0.3)}), "京B12345", {1: 0.3}),      # digit as issuer
     (_ctc("沪AD1234G", second={7: ("6", 0.2)}), "沪AD12346", {7: 0.2}),    # letter in NE digits
     (_ctc("京A1234", second={}), "京A1234", {}),                           # no 6-char format
-    (_ctc("A京12345", second={0: ("沪", 0.1), 1: ("D", 0.2)}), "沪D12345", {0: 0.1, 1: 0.2}),
+    # the province slot's best legal class is 沪 at 0.1: too unsure to name, so unknown
+    (_ctc("A京12345", second={0: ("沪", 0.1), 1: ("D", 0.2)}), "?D12345", {0: 0.1, 1: 0.2}),
+    (_ctc("A12345"), "?A12345", {0: 0.0}),  # province missing (cut off): unknown
 ])
 def test_postprocess_fixes_only_impossible_characters(ctc: CtcText, text: str,
                                                       changed: dict[int, float]) -> None:
@@ -84,6 +86,15 @@ def test_postprocess_fixes_only_impossible_characters(ctc: CtcText, text: str,
     assert fixed == text
     expected = [changed.get(i, 0.9) for i in range(len(text))]
     assert confs == pytest.approx(expected)
+
+
+def test_unsure_province_is_unknown_not_guessed() -> None:
+    assert unsure_province("皖A12345", (0.93, *[0.9] * 6)) == ("皖A12345", (0.93, *[0.9] * 6))
+    assert unsure_province("皖A12345", (0.3, *[0.9] * 6)) == ("?A12345", (0.3, *[0.9] * 6))
+    assert unsure_province("A12345", (0.9,) * 6) == ("?A12345", (0.0, *[0.9] * 6))
+    assert unsure_province("使123456", (0.2,) * 7) == ("使123456", (0.2,) * 7)  # no province
+    assert unsure_province("A1234", (0.9,) * 5) == ("A1234", (0.9,) * 5)  # not a plate
+    assert unsure_province("皖A12345", (0.3, *[0.9] * 6), minimum=0.2)[0] == "皖A12345"
 
 
 def test_constrained_read_prefers_the_most_probable_format() -> None:
