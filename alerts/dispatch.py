@@ -48,10 +48,10 @@ from alerts.dispatch_sign import sign_headers
 from alerts.envelope import build_envelope, dumps
 from core.clock import Clock
 from core.config.dispatch import DispatchConfig, DispatchTarget
-from core.errors import RetryableError
 from core.messages import Alert, AlertTransition
 from core.retry import Backoff
 from core.store import AlertRecord, DispatchItem, DispatchRequest, NotFoundError, Store
+from core.supervise import guarded
 
 log = logging.getLogger(__name__)
 
@@ -158,19 +158,18 @@ class Dispatcher:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Deliver until ``stop`` is set: immediately after an enqueue, else every
-        ``poll_interval``. A store outage is logged and waited out with backoff."""
+        ``poll_interval``. A failed round (a store outage, or a bug) is logged, counted
+        (:func:`core.supervise.guarded`) and waited out with backoff; it never ends the loop."""
         failures = 0
         while not stop.is_set():
             self._wake.clear()
-            try:
-                taken = await self.run_once()
-            except RetryableError as exc:
+            round_ = await guarded("alerts.dispatch", self.run_once, "delivery round")
+            if round_.ok and round_.value is not None:
+                failures = 0
+                wait = 0.0 if round_.value >= self._config.batch else self._config.poll_interval
+            else:  # logged and counted by the guard; a store outage or a bug: back off
                 wait = _STORE_BACKOFF.delay(failures)
                 failures += 1
-                log.warning("dispatch: store unavailable (%s); retrying in %.1f s", exc, wait)
-            else:
-                failures = 0
-                wait = 0.0 if taken >= self._config.batch else self._config.poll_interval
             if wait > 0:
                 await self._pause(stop, wait)
 

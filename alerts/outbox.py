@@ -25,6 +25,7 @@ from core.bus import Bus
 from core.errors import RetryableError
 from core.messages import Alert
 from core.store import AlertRecord, Store
+from core.supervise import every
 
 log = logging.getLogger(__name__)
 
@@ -78,16 +79,11 @@ class AlertPublisher:
     async def run(self, interval: float = 5.0) -> None:
         """Call :meth:`resume` every ``interval`` seconds until cancelled.
 
-        Store failures are logged and retried on the next round; the loop itself never dies
-        of a transient error, since losing it would strand alerts in the outbox.
+        Each round is guarded (:func:`core.supervise.every`): a failure, transient or not,
+        is logged and counted and retried on the next round; the loop itself never dies of
+        one, since losing it would strand alerts in the outbox.
         """
-        while True:
-            try:
-                await self.resume()
-            except RetryableError as exc:
-                log.warning("alert outbox: store unavailable (%s); retrying in %.1fs",
-                            exc, interval)
-            await asyncio.sleep(interval)
+        await every("alerts.outbox", interval, self.resume)
 
     async def _publish(self, records: Sequence[AlertRecord]) -> int:
         """Publish in order, then mark what made it; returns how many were published."""

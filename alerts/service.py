@@ -6,12 +6,15 @@ bus, so a crash between the two redelivers the observation instead of losing the
 A ticker drives time-based rules (camera health) and SLA escalations once a second, and a
 transitions consumer keeps the SLA timers in step with what operators do in the console.
 The engine and SLA tracker are synchronous and owned by this event loop alone.
+
+Every loop runs under a supervisor and every message through a guard (core/supervise.py,
+core/consume.py): an observation whose evaluation raises is logged, counted, delivered again
+a few times and then parked in the store, so one bad message cannot stop alerting.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import socket
@@ -25,14 +28,15 @@ from alerts.sla import SlaTracker
 from core import topics
 from core.bus import Bus, Delivery
 from core.clock import Clock
-from core.errors import RetryableError
+from core.consume import ConsumerSettings, MessageGuard, Subscription, consume, store_parker
 from core.messages import Alert, AlertState, AlertTransition, Observation, SceneEvent, Sighting
-from core.retry import Backoff
 from core.store import AlertQuery, Store
+from core.supervise import Factory, RestartPolicy, every, start_supervised
 
 log = logging.getLogger(__name__)
 GROUP = "rules"
 OPEN_STATES = (AlertState.NEW, AlertState.SIGNED, AlertState.DISPOSING)
+Handler = Callable[[Delivery], Awaitable[None]]
 
 
 @dataclass
@@ -40,7 +44,6 @@ class AlertCounters:
     observations: int = 0
     alerts: int = 0
     escalations: int = 0
-    failures: int = 0
     by_topic: dict[str, int] = field(default_factory=dict)
 
 
@@ -55,6 +58,9 @@ class AlertService:
         self.publisher = AlertPublisher(store, bus)
         self.counters = AlertCounters()
         self.consumer = f"{socket.gethostname()}-{os.getpid()}"
+        self.consumer_settings = ConsumerSettings()
+        """Set before :meth:`start`: deliveries before a failing message is parked, etc."""
+        self.restart_policy = RestartPolicy()
         self._tasks: list[asyncio.Task[None]] = []
 
     async def handle(self, observation: Observation) -> list[Alert]:
@@ -100,32 +106,18 @@ class AlertService:
                 await self.bus.publish(topics.ALERT_TRANSITIONS, escalation)
                 self.counters.escalations += 1
 
-    async def _consume(self, topic: str, handle: Callable[[Delivery], Awaitable[None]],
-                       group: str = GROUP) -> None:
-        """Read, handle, then ack; on a transient failure keep the batch and retry it."""
-        failures = 0
-        while not self._stop.is_set():
-            try:
-                batch = await self.bus.read(topic, group, self.consumer, count=50, block=1.0)
-                for delivery in batch:
-                    await handle(delivery)
-                    await self.bus.ack(topic, group, [delivery.id])
-                    self.counters.by_topic[topic] = self.counters.by_topic.get(topic, 0) + 1
-                failures = 0
-            except RetryableError as exc:
-                failures += 1
-                self.counters.failures += 1
-                wait = Backoff(0.5, 5.0).delay(failures)
-                log.warning("alerts: %s consumer: %s; retrying in %.1fs", topic, exc, wait)
-                await asyncio.sleep(wait)
-                await self._reclaim(topic, group)
+    def _consumer(self, task: str, topic: str, handle: Handler,
+                  group: str = GROUP) -> Factory:
+        """A supervised, guarded consumer of ``topic`` (core/consume.py: a message that
+        keeps failing is parked in the store and acknowledged, so the rest flow)."""
+        guard = MessageGuard(task, store_parker(self.store), self.clock, self.consumer_settings)
+        sub = Subscription(topic, group, self.consumer)
 
-    async def _reclaim(self, topic: str, group: str) -> None:
-        """Take back what this consumer had in flight so it is handled again."""
-        with contextlib.suppress(RetryableError):
-            for delivery in await self.bus.reclaim(topic, group, self.consumer, min_idle=0.0):
-                await self._observation(delivery)
-                await self.bus.ack(topic, group, [delivery.id])
+        async def counted(delivery: Delivery) -> None:
+            await handle(delivery)
+            self.counters.by_topic[topic] = self.counters.by_topic.get(topic, 0) + 1
+
+        return lambda: consume(self.bus, sub, counted, guard, self._stop)
 
     async def _observation(self, delivery: Delivery) -> None:
         message = delivery.message
@@ -146,39 +138,40 @@ class AlertService:
         if record is not None:
             await self.dispatcher.enqueue(record.alert, message)
 
-    def _dispatch_tasks(self) -> list[asyncio.Task[None]]:
+    def _dispatch_tasks(self) -> dict[str, Factory]:
         """State updates go to targets that want them (acknowledged once queued, so a crash
         re-queues them; queueing is idempotent), and the delivery loop runs."""
-        if self.dispatcher is None:
-            return []
-        return [
-            asyncio.create_task(self._consume(topics.ALERT_TRANSITIONS, self._dispatch_update,
-                                              group="dispatch-updates")),
-            asyncio.create_task(self.dispatcher.run(self._stop)),
-        ]
-
-    async def _ticker(self, interval: float) -> None:
-        while True:
-            try:
-                await self.tick()
-            except RetryableError as exc:
-                log.warning("alerts: tick failed (%s); next in %.1fs", exc, interval)
-            await asyncio.sleep(interval)
+        dispatcher = self.dispatcher
+        if dispatcher is None:
+            return {}
+        return {
+            "alerts.dispatch_updates": self._consumer(
+                "alerts.dispatch_updates", topics.ALERT_TRANSITIONS, self._dispatch_update,
+                group="dispatch-updates"),
+            "alerts.dispatch": lambda: dispatcher.run(self._stop),
+        }
 
     async def start(self, tick_interval: float = 1.0) -> None:
+        """Start every loop under a supervisor (core/supervise.py): a loop that dies is
+        logged and restarted with back-off instead of silently ending alerting."""
         self._stop.clear()
         await self.restore()
         sla_group = f"sla-{self.consumer}"
-        self._tasks = [
-            asyncio.create_task(self._consume(topics.SIGHTINGS, self._observation)),
-            asyncio.create_task(self._consume(topics.EVENTS, self._observation)),
-            asyncio.create_task(self._consume(topics.CAMERA_STATUS, self._observation)),
-            asyncio.create_task(self._consume(topics.ALERT_TRANSITIONS, self._transition,
-                                              group=sla_group)),
-            asyncio.create_task(self._ticker(tick_interval)),
-            asyncio.create_task(self.publisher.run()),
-            *self._dispatch_tasks(),
-        ]
+        loops: dict[str, Factory] = {
+            "alerts.sightings": self._consumer("alerts.sightings", topics.SIGHTINGS,
+                                               self._observation),
+            "alerts.events": self._consumer("alerts.events", topics.EVENTS, self._observation),
+            "alerts.camera_status": self._consumer("alerts.camera_status",
+                                                   topics.CAMERA_STATUS, self._observation),
+            "alerts.sla": self._consumer("alerts.sla", topics.ALERT_TRANSITIONS,
+                                         self._transition, group=sla_group),
+            "alerts.ticker": lambda: every("alerts.ticker", tick_interval, self.tick,
+                                           self._stop),
+            "alerts.outbox": self.publisher.run,
+            **self._dispatch_tasks(),
+        }
+        self._tasks = [start_supervised(name, loop, self._stop, self.restart_policy)
+                       for name, loop in loops.items()]
 
     async def stop(self) -> None:
         self._stop.set()

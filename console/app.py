@@ -23,7 +23,15 @@ from typing import Any
 from fastapi import FastAPI, Request, Response
 from fastapi.staticfiles import StaticFiles
 
-from console import apidocs, errors, routes_alerts, routes_data, routes_people, routes_watchlists
+from console import (
+    apidocs,
+    errors,
+    routes_admin,
+    routes_alerts,
+    routes_data,
+    routes_people,
+    routes_watchlists,
+)
 from console.auth import TokenBook
 from console.context import ConsoleDeps, Context
 from console.hub import Hub
@@ -31,14 +39,17 @@ from console.metrics import render
 from console.registry import CameraRegistry
 from console.ws import websocket_feed
 from core import topics
-from core.bus import Bus
-from core.errors import BusError
+from core.bus import Bus, Delivery
+from core.clock import SystemClock
+from core.consume import MessageGuard, Subscription, consume, store_parker
 from core.messages import CameraStatus
+from core.supervise import start_supervised
 
 log = logging.getLogger(__name__)
 StatusHook = Callable[[CameraStatus], None]
 Next = Callable[[Request], Awaitable[Response]]
 STATIC = Path(__file__).parent / "static"
+STATUS_TASK = "console.statuses"
 FULL_COLLECTION_EVERY = 1000
 """Middle-generation collections between two full ones (CPython's default is 10)."""
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' blob:; "
@@ -60,7 +71,7 @@ def create_app(cameras: CameraRegistry, tokens: TokenBook, bus: Bus | None = Non
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         hub = ctx.hub
         hook = (lambda status: hub.camera(status.camera_id)) if hub is not None else None
-        task = asyncio.create_task(consume_statuses(bus, cameras, hook)) if bus else None
+        task = _status_feed(ctx, bus, hook) if bus else None
         if hub is not None:
             await hub.start(bus)
         _settle_heap()
@@ -80,7 +91,7 @@ def create_app(cameras: CameraRegistry, tokens: TokenBook, bus: Bus | None = Non
     app.state.tokens = tokens
     app.state.cameras = cameras
     errors.install(app)
-    for module in (routes_people, routes_alerts, routes_data, routes_watchlists):
+    for module in (routes_people, routes_alerts, routes_data, routes_watchlists, routes_admin):
         app.include_router(module.router)
     app.add_api_websocket_route("/ws", websocket_feed)
     if not apidocs.install(app):
@@ -112,6 +123,17 @@ def create_app(cameras: CameraRegistry, tokens: TokenBook, bus: Bus | None = Non
     return app
 
 
+def _status_feed(ctx: Context, bus: Bus, hook: StatusHook | None) -> asyncio.Task[None]:
+    """The camera status consumer, supervised (restarted with back-off if it dies) and
+    guarded per message (parked in the store when there is one)."""
+    store = ctx.deps.store
+    guard = MessageGuard(STATUS_TASK, store_parker(store) if store is not None else None,
+                         ctx.clock)
+    sub = status_subscription()
+    return start_supervised(STATUS_TASK,
+                            lambda: consume_statuses(bus, ctx.cameras, hook, sub, guard))
+
+
 def _settle_heap() -> None:
     """Hide everything built at start-up from the cycle collector (``gc.freeze``).
 
@@ -136,22 +158,26 @@ def _settle_heap() -> None:
     gc.set_threshold(young, middle, FULL_COLLECTION_EVERY)
 
 
-async def consume_statuses(bus: Bus, cameras: CameraRegistry,
-                           on_status: StatusHook | None = None) -> None:
-    """Follow ``camera.status`` in a group of this app's own (every console sees every
-    status); ``on_status`` is told of each one applied (the hub pushes it to clients)."""
+def status_subscription() -> Subscription:
+    """A group of this app's own (every console sees every status), made once per app so
+    a restarted feed continues where it was instead of replaying the topic."""
     group = f"console-{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-    while True:
-        try:
-            batch = await bus.read(topics.CAMERA_STATUS, group, "console", count=100, block=1.0)
-        except BusError as exc:
-            log.warning("camera status feed interrupted: %s", exc)
-            await asyncio.sleep(1.0)
-            continue
-        for delivery in batch:
-            if isinstance(delivery.message, CameraStatus):
-                cameras.apply(delivery.message)
-                if on_status is not None:
-                    on_status(delivery.message)
-        if batch:
-            await bus.ack(topics.CAMERA_STATUS, group, [d.id for d in batch])
+    return Subscription(topics.CAMERA_STATUS, group, "console", count=100)
+
+
+async def consume_statuses(bus: Bus, cameras: CameraRegistry,
+                           on_status: StatusHook | None = None,
+                           sub: Subscription | None = None,
+                           guard: MessageGuard | None = None) -> None:
+    """Follow ``camera.status``; ``on_status`` is told of each one applied (the hub pushes
+    it to clients). Each status goes through ``guard`` (core/consume.py): one that keeps
+    failing is parked (with a store) or dropped, logged and counted, never the feed's end."""
+
+    async def apply(delivery: Delivery) -> None:
+        if isinstance(delivery.message, CameraStatus):
+            cameras.apply(delivery.message)
+            if on_status is not None:
+                on_status(delivery.message)
+
+    guard = guard or MessageGuard(STATUS_TASK, None, SystemClock())
+    await consume(bus, sub or status_subscription(), apply, guard)

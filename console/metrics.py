@@ -15,6 +15,7 @@ from prometheus_client.registry import Collector
 from console.hub import WsStats
 from console.registry import CameraRegistry
 from core.messages import CameraState
+from core.supervise import STATS, SupervisionStats
 
 
 class CameraCollector(Collector):
@@ -76,9 +77,34 @@ class WsCollector(Collector):
                                 value=st.last_id)
 
 
+class SupervisionCollector(Collector):
+    """Long-running tasks (core/supervise.py, core/consume.py): failed messages or steps,
+    messages parked as dead letters, and restarts of tasks that died."""
+
+    def __init__(self, stats: SupervisionStats) -> None:
+        self._stats = stats
+
+    def collect(self) -> Iterator[CounterMetricFamily]:
+        st = self._stats
+        families = (
+            ("vigil_consumer_errors", "Messages or steps that raised, by task", "task",
+             st.errors),
+            ("vigil_dead_letters", "Bus messages given up on and parked, by topic", "topic",
+             st.dead_letters),
+            ("vigil_task_restarts", "Supervised tasks restarted after dying, by task", "task",
+             st.restarts),
+        )
+        for name, doc, label, counts in families:
+            family = CounterMetricFamily(name, doc, labels=[label])
+            for key, value in sorted(counts.items()):
+                family.add_metric([key], float(value))
+            yield family
+
+
 def render(cameras: CameraRegistry, ws: WsStats | None = None) -> bytes:
     registry = CollectorRegistry(auto_describe=False)
     registry.register(CameraCollector(cameras))
+    registry.register(SupervisionCollector(STATS))
     if ws is not None:
         registry.register(WsCollector(ws))
     return generate_latest(registry)

@@ -30,6 +30,7 @@ from core.config import LoadedConfig
 from core.config.models import Camera
 from core.errors import ConfigError, FatalError
 from core.store import Store
+from core.supervise import every, start_supervised
 
 log = logging.getLogger(__name__)
 RULES_FILE = "rules.yaml"
@@ -85,17 +86,21 @@ class Alerting:
         warn_uncovered(rules, self.watchlists)
 
     async def watch(self, current: LoadedConfigRef, interval: float = 2.0) -> None:
-        """Poll rules.yaml and the watchlist folder; apply valid changes."""
-        while True:
-            await asyncio.sleep(interval)
-            stamp = self._stamp()
-            if stamp != self.rules_stamp:
-                self.rules_stamp = stamp
-                self.reload_rules(current.config.cameras)
-            try:
-                await asyncio.to_thread(self.watchlists.poll)
-            except FatalError as exc:
-                log.error("watchlist refresh failed: %s", exc)
+        """Poll rules.yaml and the watchlist folder every ``interval`` seconds; each poll is
+        guarded (core/supervise.py), so an unexpected error is logged and counted and the
+        next poll still happens: hot reload never stops silently."""
+        await every("alerting.watch", interval, lambda: self.poll(current), wait_first=True)
+
+    async def poll(self, current: LoadedConfigRef) -> None:
+        """Apply a changed rules.yaml and refresh the watchlists (valid changes only)."""
+        stamp = self._stamp()
+        if stamp != self.rules_stamp:
+            self.rules_stamp = stamp
+            self.reload_rules(current.config.cameras)
+        try:
+            await asyncio.to_thread(self.watchlists.poll)
+        except FatalError as exc:
+            log.error("watchlist refresh failed: %s", exc)
 
 
 @dataclass
@@ -119,7 +124,7 @@ async def start_alerting(config_dir: Path, ref: LoadedConfigRef, store: Store, b
     await service.start()
     alerting = Alerting(service, watchlists, config_dir)
     alerting.rules_stamp = alerting._stamp()
-    alerting.task = asyncio.create_task(alerting.watch(ref))
+    alerting.task = start_supervised("alerting.watch", lambda: alerting.watch(ref))
     log.info("alerting: %d rules%s, %d watchlist entries", len(engine.rules),
              "" if (config_dir / RULES_FILE).exists() else
              f" (no {RULES_FILE}: the built-in {DEFAULT_WATCHLIST_RULE.id} rule)",

@@ -24,6 +24,7 @@ from core.errors import FatalError
 from core.store import console_tables, schema
 from core.store.engine import StoreBase
 from core.store.event_log import backfill_alert_events
+from core.store.parked import create_v3
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +45,7 @@ def _console(conn: Connection) -> None:
 MIGRATIONS: list[Migration] = [
     (1, "initial schema: sightings, alerts, timeline, outboxes, watchlist, audit", _initial),
     (2, "console: users, auth tokens, login failures, alert event log", _console),
+    (3, "parked bus messages (poison entries a consumer gave up on)", create_v3),
 ]
 """Ordered; versions are 1, 2, 3 ... without gaps."""
 
