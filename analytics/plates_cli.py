@@ -80,6 +80,7 @@ def read_image(reader: PlateReader, image: UInt8Image) -> list[PlateResult]:
 def _plate_json(result: PlateResult) -> dict[str, object]:
     plate = result.plate
     return {"text": plate.text, "raw": plate.raw, "confidence": round(plate.confidence, 4),
+            "char_confidences": [round(c, 4) for c in plate.char_confidences],
             "color": plate.color, "type": plate.type,
             "box": [round(v, 1) for v in result.box]}
 
@@ -93,8 +94,8 @@ def plates_read(paths: list[Path], as_json: bool, out: TextIO,
                 model_dir: Path | None = None) -> int:
     """Read the plates in each image; one JSON line per image with ``as_json``::
 
-        {"file": ..., "plates": [{"text", "raw", "confidence", "color", "type",
-                                  "box": [x1, y1, x2, y2]}]}
+        {"file": ..., "plates": [{"text", "raw", "confidence", "char_confidences", "color",
+                                  "type", "box": [x1, y1, x2, y2]}]}
 
     An unreadable image gets ``{"file": ..., "error": ...}`` and makes the status 1.
     """

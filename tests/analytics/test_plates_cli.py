@@ -79,7 +79,10 @@ def test_plates_read_json_lines(model_dir: Path, images: dict[str, Path],
     crop, frame, empty, broken = (json.loads(line) for line in out.getvalue().splitlines())
     assert crop["file"] == str(images["crop"])
     (plate,) = crop["plates"]
-    assert set(plate) == {"text", "raw", "confidence", "color", "type", "box"}
+    assert set(plate) == {"text", "raw", "confidence", "char_confidences", "color", "type",
+                          "box"}
+    assert len(plate["char_confidences"]) == len(plate["text"])
+    assert min(plate["char_confidences"]) == plate["confidence"]
     assert plate["box"] == [0, 0, 94, 24] and plate["color"] == "blue"
     (found,) = frame["plates"]
     assert found["raw"].endswith("A12345")
