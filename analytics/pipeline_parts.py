@@ -28,7 +28,7 @@ from typing import Protocol
 from analytics.detector import LABELS, Detector, DetectorOptions, YoloxDetector, build_detector
 from analytics.plates import PlateReader, PlateResult, ReaderOptions
 from analytics.plates_geometry import UInt8Image
-from core.config.models import Camera
+from core.config.models import Camera, ModelOptions
 from core.errors import ModelError
 from core.messages import Box, Frame, PlateRead, Track
 
@@ -124,26 +124,31 @@ class PipelineParts:
         return self.plates
 
 
+def reader_options(models: ModelOptions) -> ReaderOptions:
+    """The plate reader settings ``service.yaml``'s ``models:`` section asks for."""
+    return ReaderOptions(detector_size=models.plate_detector,
+                         recogniser=models.plate_recogniser)
+
+
 def load_parts(model_dir: Path, need_plates: bool, need_detector: bool,
-               detector: str = "onnx", plate_detector: int | str = "auto") -> PipelineParts:
+               detector: str = "onnx", reader: ReaderOptions | None = None) -> PipelineParts:
     """Load the models the cameras need, once per process, from ``model_dir``.
 
-    ``detector`` is ``onnx`` (YOLOX-nano) or ``fake`` (tests); ``plate_detector`` the plate
-    detector input (``service.yaml`` ``models.plate_detector``: 320, 640 or ``auto``).
+    ``detector`` is ``onnx`` (YOLOX-nano) or ``fake`` (tests); ``reader`` the plate reader
+    settings (:func:`reader_options` of ``service.yaml``'s ``models:``).
     Raises :class:`ModelError` naming the missing or damaged file and the command that
     installs it
     (``vigil models install --from /path/to/pack``) — call it before opening any camera.
     """
-    reader: PlateReader | None = None
+    plates: PlateReader | None = None
     found: Detector | None = None
     try:
         if need_detector:
             found = build_detector(detector, Path(model_dir))
         if need_plates:
-            reader = PlateReader.load(Path(model_dir),
-                                      ReaderOptions(detector_size=plate_detector))
+            plates = PlateReader.load(Path(model_dir), reader)
     except ModelError as exc:
         raise ModelError(f"analytics cannot start: {exc}") from exc
     log.info("pipeline parts loaded from %s: detector=%s plates=%s", model_dir,
-             detector if found is not None else "none", reader is not None)
-    return PipelineParts(found, reader)
+             detector if found is not None else "none", plates is not None)
+    return PipelineParts(found, plates)

@@ -41,7 +41,7 @@ from analytics import modelpack
 from analytics.plates_color import ColorClassifier, plate_color
 from analytics.plates_detect import Y5FU_MODELS, Corners, PlateDetector, load_detector
 from analytics.plates_geometry import UInt8Image, rectify, split_double_row
-from analytics.plates_read import CtcText, Recognizer
+from analytics.plates_read import DEFAULT_RECOGNISER, CtcText, Recognizer
 from analytics.runtime import RuntimeOptions
 from core.messages import Box, Frame, PlateRead, Track
 from core.plates import (
@@ -65,8 +65,18 @@ PROVINCE_MIN = 0.5
 crops (training/README.md, analytics/models/README.md)."""
 OSD_BAND = 0.12
 """Top and bottom share of a picture where cameras burn in their date and name (OSD)."""
+EDGE_MARGIN = 2.0
+"""A plate box this close (px) to the picture's left or right edge is cut by it: its text
+is missing characters on that side, and a cut 8-character plate (京AD1234|5) is a valid
+7-character one, read at 0.99. Such a plate is not read; it is read a frame or two later,
+fully in view."""
 OSD_MIN_LENGTH = 9
 """A line of 9 or more Latin characters is longer than any plate: OSD, not a plate."""
+
+
+def cut_by_edge(box: Box, width: int) -> bool:
+    """True when ``box`` touches the left or right edge of a picture ``width`` px wide."""
+    return box[0] <= EDGE_MARGIN or box[2] >= width - EDGE_MARGIN
 
 
 def looks_like_osd(raw: str, box: Box, height: int) -> bool:
@@ -123,12 +133,15 @@ the whole set from 87.6 to 91.7 % at 1.7x the cost). D1 frames and vehicle boxes
 
 @dataclass(frozen=True, slots=True)
 class ReaderOptions:
-    """Plate reader settings. ``detector_size`` is 320, 640 or ``"auto"`` (by the searched
+    """Plate reader settings. ``recogniser`` names the text model
+    (:data:`analytics.plates_read.RECOGNISERS`); ``detector_size`` is 320, 640 or ``"auto"``
+    (by the searched
     picture's size, :data:`AUTO_640_FROM`); ``crop_margin`` widens the detected
     quadrilateral by that fraction of the plate's size on every side before rectifying;
     ``min_detection_score`` filters weak detections."""
 
     detector_size: int | str = "auto"
+    recogniser: str = DEFAULT_RECOGNISER
     crop_margin: float = 0.06
     min_detection_score: float = 0.3
     runtime: RuntimeOptions = field(default_factory=RuntimeOptions)
@@ -230,7 +243,7 @@ class PlateReader:
         options = options or ReaderOptions()
         size = 320 if options.detector_size == "auto" else int(options.detector_size)
         detector = load_detector(model_dir, options.runtime, size)
-        recognizer = Recognizer.load(model_dir, options.runtime)
+        recognizer = Recognizer.load(model_dir, options.runtime, name=options.recogniser)
         classifier = ColorClassifier.load(model_dir, options.runtime)
         if classifier is None:
             log.info("plate colour classifier not installed: colour from pixel statistics")
@@ -276,7 +289,8 @@ class PlateReader:
                                           self.recognizer.read_batch(lines), strict=True):
             x1, y1, x2, y2 = plate.box
             box = (x1 + x0, y1 + y0, x2 + x0, y2 + y0)
-            if not ctc.text or looks_like_osd(ctc.text, box, image.shape[0]):
+            if (not ctc.text or looks_like_osd(ctc.text, box, image.shape[0])
+                    or cut_by_edge(box, image.shape[1])):
                 continue
             corners = tuple((float(x), float(y)) for x, y in quad)
             results.append(PlateResult(self._finish(ctc, crop), box, corners, plate.score,

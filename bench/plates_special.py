@@ -41,10 +41,11 @@ import cv2
 import numpy as np
 
 from analytics import modelpack
-from analytics.plates import PlateReader
+from analytics.plates import PlateReader, ReaderOptions
 from analytics.plates_cli import evaluate_row
 from analytics.plates_geometry import Floats, UInt8Image
 from analytics.plates_metrics import KindStats, LabelRow
+from analytics.plates_read import DEFAULT_RECOGNISER, RECOGNISERS
 from analytics.plates_synth import SYNTH_FORMATS, SynthFormat, place_in_scene, render_format
 from core.errors import ModelError
 
@@ -222,6 +223,8 @@ def main(argv: list[str] | None = None) -> int:
     """Render, read and print the per-format report; 2 when the models are missing."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model-dir", type=Path, default=modelpack.default_model_dir())
+    parser.add_argument("--recogniser", choices=sorted(RECOGNISERS), default=DEFAULT_RECOGNISER,
+                        help="plate text model (default: vigil)")
     parser.add_argument("--n", type=int, default=100, help="plates per format")
     parser.add_argument("--seed", type=int, default=36)
     parser.add_argument("--formats", default="", help="comma-separated subset of: "
@@ -237,7 +240,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.all_cores and hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
     try:
-        reader = PlateReader.load(args.model_dir)
+        reader = PlateReader.load(args.model_dir, ReaderOptions(recogniser=args.recogniser))
     except ModelError as exc:
         print(f"plates_special: {exc}", file=sys.stderr)
         return 2

@@ -15,6 +15,7 @@ from prometheus_client.registry import Collector
 from console.hub import WsStats
 from console.registry import CameraRegistry
 from core.messages import CameraState
+from core.retention import RETENTION, RetentionStats
 from core.supervise import STATS, SupervisionStats
 
 
@@ -101,10 +102,38 @@ class SupervisionCollector(Collector):
             yield family
 
 
+class RetentionCollector(Collector):
+    """Evidence disk use as measured by the last retention round (core/retention.py), and
+    what retention deleted since start, by kind (why it went)."""
+
+    def __init__(self, stats: RetentionStats) -> None:
+        self._stats = stats
+
+    def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
+        st = self._stats
+        yield GaugeMetricFamily("vigil_evidence_bytes", "Bytes under evidence_dir (last round)",
+                                value=st.evidence_bytes)
+        yield GaugeMetricFamily("vigil_evidence_files", "Files under evidence_dir (last round)",
+                                value=st.evidence_files)
+        yield GaugeMetricFamily("vigil_evidence_quota_bytes",
+                                "retention.max_evidence_gb in bytes; 0 = no quota",
+                                value=st.quota_bytes)
+        purged = CounterMetricFamily("vigil_purged", "Deleted by retention, by kind "
+                                     "(sighting_rows are rows, the others files)",
+                                     labels=["kind"])
+        for kind, count in sorted(st.purged.items()):
+            purged.add_metric([kind], float(count))
+        yield purged
+        yield CounterMetricFamily("vigil_evidence_quota_unmet",
+                                  "Retention rounds that could not meet the quota without "
+                                  "deleting evidence of open alerts", value=st.quota_unmet)
+
+
 def render(cameras: CameraRegistry, ws: WsStats | None = None) -> bytes:
     registry = CollectorRegistry(auto_describe=False)
     registry.register(CameraCollector(cameras))
     registry.register(SupervisionCollector(STATS))
+    registry.register(RetentionCollector(RETENTION))
     if ws is not None:
         registry.register(WsCollector(ws))
     return generate_latest(registry)

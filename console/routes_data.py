@@ -15,7 +15,7 @@ from console.files import contained, read_body, serve_file
 from console.registry import CameraView
 from console.schemas import ERRORS, CallbackOut, DispatchOut, RetryOut, RowId
 from console.schemas_data import CameraOut, SightingOut, StatsOut, TrajectoryOut
-from console.stats import alert_stats, day_start
+from console.stats import alert_stats, day_start, evidence_use
 from console.views import dispatch_json, sighting_json
 from core.plates import normalize
 from core.store import NotFoundError
@@ -102,7 +102,8 @@ def stats(_who: Monitor, ctx: Ctx) -> dict[str, Any]:
     times = ctx.store().alert_times(start, now + 1.0)
     cameras = Counter(v.as_json()["state"] for v in ctx.cameras.views())
     return {"day_start": start, "now": now, "timezone": ctx.settings.timezone,
-            **alert_stats(times, now, ctx.settings.sla), "cameras": dict(sorted(cameras.items()))}
+            **alert_stats(times, now, ctx.settings.sla), "cameras": dict(sorted(cameras.items())),
+            "evidence": evidence_use()}
 
 
 @router.get("/dispatch/dead-letters", response_model=list[DispatchOut], tags=["dispatch"])

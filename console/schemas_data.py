@@ -144,6 +144,14 @@ class AlertCounts(Out):
     by_state: dict[str, int]
 
 
+class EvidenceUse(Out):
+    bytes: int = Field(description="bytes under evidence_dir at the last retention round")
+    files: int
+    quota_bytes: int = Field(description="retention.max_evidence_gb in bytes; 0 = no quota")
+    measured_at: float | None = Field(description="when; null before the first round")
+    quota_unmet: int = Field(description="rounds that could not meet the quota (open alerts)")
+
+
 class StatsOut(Out):
     day_start: float
     now: float
@@ -151,3 +159,4 @@ class StatsOut(Out):
     alerts: AlertCounts
     sla: dict[str, SlaShare] = Field(description="`sign` and `feedback`")
     cameras: dict[str, int] = Field(description="cameras by state")
+    evidence: EvidenceUse = Field(description="evidence disk use (docs/alerts.md, retention)")

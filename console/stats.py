@@ -19,6 +19,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from console.context import SlaDue
+from core.retention import RETENTION, RetentionStats
 from core.store.stats import AlertTimes
 
 
@@ -66,3 +67,11 @@ def alert_stats(alerts: list[AlertTimes], now: float, sla: SlaDue) -> dict[str, 
         "sla": {"sign": sign_share(alerts, now, sla.sign),
                 "feedback": feedback_share(alerts, now, sla.feedback)},
     }
+
+
+def evidence_use(stats: RetentionStats = RETENTION) -> dict[str, Any]:
+    """Evidence disk use as the last retention round measured it (core/retention.py): the
+    folder is walked there, not on every dashboard refresh."""
+    return {"bytes": stats.evidence_bytes, "files": stats.evidence_files,
+            "quota_bytes": stats.quota_bytes, "measured_at": stats.measured_at,
+            "quota_unmet": stats.quota_unmet}

@@ -37,8 +37,12 @@ FORMATS: Mapping[str, re.Pattern[str]] = {
     "ne_large_8": re.compile(rf"^[{_PROV}][{_ISS}][0-9]{{5}}[{_NE}]$"),
     "embassy": re.compile(r"^使[0-9]{6}$"),
     "emergency": re.compile(rf"^[{_PROV}](?:[XS][0-9]{{4}}|[0-9]{{5}})应急$"),
+    "civil_aviation": re.compile(rf"^民航[{_SER}]{{5}}$"),
 }
-"""GA 36-2018 formats (plus emergency plates) by type name; normalised text only."""
+"""GA 36-2018 formats (plus emergency and civil-aviation airside plates) by type name;
+normalised text only. ``civil_aviation`` (民航 + 5 serial characters) is *unverified*: no
+standard text or labelled photograph was available, only the issue's list of plates to
+read."""
 
 Slots = tuple[frozenset[str], ...]
 """The characters each slot of a format may hold."""
@@ -55,6 +59,7 @@ FORMAT_SLOTS: Mapping[str, Slots] = {
     "ne_large_8": _slots(PROVINCES, ISSUERS, *[DIGITS] * 5, NE_LETTERS),
     "embassy": _slots("使", *[DIGITS] * 6),
     "emergency": _slots(PROVINCES, "XS" + DIGITS, *[DIGITS] * 4, "应", "急"),
+    "civil_aviation": _slots("民", "航", *[SERIALS] * 5),
 }
 """Slot rules per format, equivalent to :data:`FORMATS` (a test checks the two agree)."""
 
@@ -70,7 +75,7 @@ SUFFIX_CLASSES: Mapping[str, str] = {
 }
 TYPE_CLASSES: Mapping[str, str] = {
     "ne_small_8": "ne_small", "ne_large_8": "ne_large", "embassy": "embassy",
-    "emergency": "other",
+    "emergency": "other", "civil_aviation": "other",
 }
 """Plate class by format where the format alone decides it (see :func:`plate_class`)."""
 COLOR_CODES: Mapping[str, str] = {

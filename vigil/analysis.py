@@ -31,9 +31,10 @@ from analytics.pipeline_parts import (
     load_parts,
     needs_detector,
     needs_plates,
+    reader_options,
 )
 from core import topics
-from core.config.models import Camera
+from core.config.models import Camera, ModelOptions
 from core.errors import ModelError
 from core.messages import Evidence, Frame, SceneEvent, Sighting
 from ingest.worker import CameraWorker
@@ -140,7 +141,9 @@ class AnalysisHost:
         self.live_dir = Path(str(options["live_dir"]))
         self._bus_url = str(options["bus"])
         self._detector = str(options.get("detector", "onnx"))
-        self._plate_detector: int | str = options.get("plate_detector", "auto")
+        self._reader = reader_options(ModelOptions.model_validate(
+            {key: options[key] for key in ("plate_detector", "plate_recogniser")
+             if key in options}))
         self._lock = threading.Lock()
         self._bus: LoopThread | None = None
         self._parts = PipelineParts()
@@ -161,7 +164,7 @@ class AnalysisHost:
             return
         try:
             loaded = load_parts(self.model_dir, part == "plates", part == "detector",
-                                self._detector, self._plate_detector)
+                                self._detector, self._reader)
         except ModelError as exc:
             self._failed.add(part)
             log.error("analytics that need the %s are off: %s", part, exc)

