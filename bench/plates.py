@@ -86,6 +86,8 @@ def main(argv: list[str] | None = None) -> int:
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
     reader = PlateReader.load(args.model_dir, ReaderOptions(recogniser=args.recogniser))
+    fixed = PlateReader.load(args.model_dir, ReaderOptions(detector_size=320,
+                                                           recogniser=args.recogniser))
     crop, crop_name = sample_crop()
     frame, frame_name = sample_frame()
     found = [r.plate.text for r in reader.read_frame(frame)]
@@ -96,8 +98,10 @@ def main(argv: list[str] | None = None) -> int:
     rows = [
         ("crop, recogniser only", lambda: reader.recognizer.read(crop)),
         ("crop, read_crop (rec + correction + colour)", lambda: reader.read_crop(crop)),
-        ("720p frame, detector only", lambda: reader.detector.detect(frame)),
-        ("720p frame, detect + read", lambda: reader.read_frame(frame)),
+        ("720p frame, detector only (320)", lambda: reader.detector.detect(frame)),
+        ("720p frame, detect + read (320)", lambda: fixed.read_frame(frame)),
+        (f"720p frame, detect + read ({reader.detector_for(frame).name[-3:]}, auto)",
+         lambda: reader.read_frame(frame)),
     ]
     for label, call in rows:
         median, p90 = timed(call, args.calls)
