@@ -147,6 +147,7 @@ class FileSource(SourceBase):
             state.end = media + state.pts.step
             state.decoded += 1
             if not state.limit.allow(media):
+                self.stats.skipped += 1
                 continue
             pacer.wait_for(media)
             if self._closed.is_set():

@@ -58,3 +58,5 @@ class LiveSource(SourceBase):
             if limit.allow(at):
                 self.stats.frames += 1
                 yield to_picture(frame, cpu, at)
+            else:
+                self.stats.skipped += 1

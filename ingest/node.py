@@ -4,8 +4,10 @@
   ``workers=0``: no processes, every ``CameraWorker`` runs as threads in this process (tests,
   and analytics that need the frames in-process: see :meth:`IngestNode.slot`).
 * Processes are started with the ``spawn`` context (no forked FFmpeg/thread state) the
-  first time ``apply`` is called. A camera belongs to shard ``crc32(id) % N``: stable across
-  restarts and reloads, so a reload never moves a healthy camera to another process.
+  first time ``apply`` is called. Cameras are placed by load (:func:`place`): a new camera
+  goes to the shard with the least estimated cost, a running one stays where it is, so a
+  reload never moves a healthy camera to another process. (``crc32(id) % N`` put
+  ``cam00``–``cam03`` in one process and split 24 cameras 14/10.)
 * Pixels never cross a process. Statuses come back on one bounded multiprocessing queue *per
   shard* (a process killed while writing to a shared queue would leave its lock held and
   silence every other shard) and a pump thread in this process hands them to
@@ -51,8 +53,37 @@ PUMP_IDLE = 0.05
 
 
 def shard_of(camera_id: str, shards: int) -> int:
-    """Stable shard index for a camera id (Python's hash() is salted per process)."""
+    """Stable shard index for a camera id (Python's hash() is salted per process): only the
+    tie-break of :func:`place` now."""
     return zlib.crc32(camera_id.encode("utf-8")) % shards
+
+
+def camera_cost(camera: Camera) -> float:
+    """Rough CPU weight of a camera: decoding (1) plus analysis (2) when it has any."""
+    return 1.0 + (2.0 if camera.analytics else 0.0)
+
+
+def place(cameras: Sequence[Camera], shards: int, current: dict[str, int]
+          ) -> dict[str, int]:
+    """Shard per camera id: those in ``current`` keep their shard; the others, in id order,
+    go to the shard with the least total :func:`camera_cost` (ties: fewer cameras, then
+    the crc32 choice, then the lowest index)."""
+    load = [0.0] * shards
+    count = [0] * shards
+    out: dict[str, int] = {}
+    for camera in cameras:
+        index = current.get(camera.id)
+        if index is not None and index < shards:
+            out[camera.id] = index
+            load[index] += camera_cost(camera)
+            count[index] += 1
+    for camera in sorted((c for c in cameras if c.id not in out), key=lambda c: c.id):
+        hashed = shard_of(camera.id, shards)
+        index = min(range(shards), key=lambda i: (load[i], count[i], i != hashed, i))
+        out[camera.id] = index
+        load[index] += camera_cost(camera)
+        count[index] += 1
+    return out
 
 
 @dataclass
@@ -104,6 +135,7 @@ class IngestNode:
         self._ctx = multiprocessing.get_context("spawn")
         self._lock = threading.Lock()
         self._cameras: dict[str, Camera] = {}
+        self._placement: dict[str, int] = {}
         self._shards: list[_Shard] = []
         self._pump: threading.Thread | None = None
         self._stopping = threading.Event()
@@ -120,8 +152,9 @@ class IngestNode:
                 return self._local.apply(cameras)
             self._ensure_started()
             groups: list[list[Camera]] = [[] for _ in self._shards]
+            self._placement = place(cameras, self.processes, self._placement)
             for camera in cameras:
-                groups[shard_of(camera.id, self.processes)].append(camera)
+                groups[self._placement[camera.id]].append(camera)
             for shard, group in zip(self._shards, groups, strict=True):
                 if tuple(group) != shard.cameras:
                     shard.cameras = tuple(group)
@@ -136,6 +169,12 @@ class IngestNode:
         """In-process mode only: the slot to ``take()`` this camera's newest frame from."""
         worker = self.worker(camera_id)
         return worker.slot if worker is not None else None
+
+    def shard_index(self, camera_id: str) -> int | None:
+        """The worker process (shard index) ``camera_id`` runs in; ``None`` in-process or
+        when it does not run."""
+        with self._lock:
+            return self._placement.get(camera_id) if camera_id in self._cameras else None
 
     def pids(self) -> list[int | None]:
         """Worker process ids by shard index (empty in-process or before the first apply)."""

@@ -60,6 +60,8 @@ class SourceStats:
         self.frames = 0
         self.decode_errors = 0
         self.warmup_errors = 0
+        self.skipped = 0
+        """Pictures decoded but not delivered because of ``max_fps``."""
 
 
 class PacketSink(Protocol):

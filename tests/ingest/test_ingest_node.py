@@ -5,13 +5,14 @@ from __future__ import annotations
 import os
 import signal
 import time
+from collections import Counter
 from pathlib import Path
 
 import pytest
 
 from core.config.models import Camera
 from core.messages import CameraState
-from ingest.node import IngestNode, shard_of
+from ingest.node import IngestNode, camera_cost, place, shard_of
 from ingest.workerset import Plan, plan_changes
 from tests.ingest.ingest_helpers import StatusLog, camera, state_is
 
@@ -31,6 +32,27 @@ def test_plan_changes_table() -> None:
     assert plan_changes(running, [a, slower]).restart == ("b",)
     with pytest.raises(ValueError, match="appears twice"):
         plan_changes(running, [a, a])
+
+
+def test_placement_balances_by_cost_and_never_moves_a_running_camera() -> None:
+    plain = [camera(f"cam{i:02d}", "rtsp://127.0.0.1/x") for i in range(24)]
+    placed = place(plain, 2, {})
+    assert sorted(Counter(placed.values()).values()) == [12, 12]  # crc32 % 2 gave 14/10
+    assert len({placed[f"cam0{i}"] for i in range(4)}) == 2  # crc32 put cam00-03 together
+    gb = [camera(f"3402000000132000000{i}", "rtsp://127.0.0.1/x") for i in range(1, 4)]
+    assert len(set(place(gb, 2, {}).values())) == 2
+    # a reload: one camera gone, two new ones; nobody who stays moves, the new go where
+    # there is room
+    kept = plain[1:]
+    again = place([*kept, camera("new-a", "x"), camera("new-b", "x")], 2, placed)
+    assert all(again[c.id] == placed[c.id] for c in kept)
+    assert {again["new-a"], again["new-b"]} == {0, 1} or again["new-a"] == placed["cam00"]
+    assert sorted(Counter(again.values()).values()) == [12, 13]
+    analysed = [c.model_copy(update={"analytics": ["plates"]}) for c in plain[:4]]
+    heavy = place([*analysed, *plain[4:10]], 2, {})
+    loads = [sum(camera_cost(c) for c in [*analysed, *plain[4:10]] if heavy[c.id] == i)
+             for i in range(2)]
+    assert abs(loads[0] - loads[1]) <= 2.0
 
 
 def test_shard_assignment_is_stable_and_spread() -> None:
@@ -115,7 +137,8 @@ def test_a_dead_worker_process_is_restarted_with_its_cameras(moving_mp4: Path) -
         node.apply(cameras(ids, moving_mp4))
         for cid in ids:
             statuses.wait(state_is(cid, S.STREAMING), timeout=20.0)
-        victim = shard_of(ids[1], 2)
+        victim = node.shard_index(ids[1])
+        assert victim is not None and node.shard_index(ids[0]) != victim
         pid = node.pids()[victim]
         assert pid is not None
         t_kill = time.monotonic()
