@@ -48,6 +48,7 @@ from alerts.dispatch_sign import sign_headers
 from alerts.envelope import build_envelope, dumps
 from core.clock import Clock
 from core.config.dispatch import DispatchConfig, DispatchTarget
+from core.counters import DISPATCH
 from core.messages import Alert, AlertTransition
 from core.retry import Backoff
 from core.store import AlertRecord, DispatchItem, DispatchRequest, NotFoundError, Store
@@ -221,6 +222,7 @@ class Dispatcher:
         if not mine:  # another worker finished the row after our lease ran out
             return
         self.counts[settled.kind] += 1
+        DISPATCH.deliveries[(item.target, settled.kind)] += 1
         self._timeline(item, outcome, settled)
         log_at = logging.INFO if settled.kind == "delivered" else logging.WARNING
         log.log(log_at, "alert %s: %s", item.alert_id, settled.note)

@@ -26,14 +26,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from alerts.dispatch_sign import DEFAULT_TOLERANCE, SignatureError, verify
 from core.clock import Clock
 from core.errors import AuthenticationError, FatalError, RequestError
 from core.messages import AlertTransition
+from core.ports import CallbackReceipt
 from core.store import JsonObject, Store
 from core.store.records import NotFoundError
+from core.text import require_unicode
 
 CallbackStatus = Literal["accepted", "dispatched", "arrived", "feedback", "closed"]
 STATUS_LABELS: dict[str, str] = {
@@ -63,6 +65,13 @@ class CallbackBody(BaseModel):
     by: str = Field("", max_length=128)
     note: str = Field("", max_length=4000)
     dispatch_id: str = Field("", max_length=128)
+
+    @model_validator(mode="after")
+    def _valid_unicode(self) -> CallbackBody:
+        """A JSON ``"\\ud800"`` would fail in the database driver: refuse it here (400)."""
+        for name, value in self:
+            require_unicode(value, name)
+        return self
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,7 +141,7 @@ class DispatchCallbacks:
     def __init__(self, store: Store, secret: str, clock: Clock) -> None:
         self._store, self._secret, self._clock = store, secret, clock
 
-    def callback(self, headers: Mapping[str, str], body: bytes) -> str:
+    def callback(self, headers: Mapping[str, str], body: bytes) -> CallbackReceipt:
         try:
             result = handle_callback(self._store, headers, body, self._secret, self._clock)
         except CallbackError as exc:
@@ -141,4 +150,4 @@ class DispatchCallbacks:
             if exc.http_status == 404:
                 raise NotFoundError(str(exc)) from exc
             raise RequestError([("body", str(exc))]) from exc
-        return result.alert_id
+        return CallbackReceipt(result.alert_id, result.duplicate)

@@ -16,12 +16,12 @@ import io
 import logging
 import re
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TypeVar
 
-import yaml
-
+from alerts.csv_cells import unescape_cell
 from alerts.matching import Strictness
 from alerts.watchlist import (
     CATEGORY_ALIASES,
@@ -47,7 +47,7 @@ REQUIRED = ("plate", "category", "level", "reason")
 OPTIONAL = ("applicant", "unit", "valid_from", "valid_until", "scope", "strictness",
             "entry_id")
 COLUMNS = ("entry_id", *REQUIRED, *OPTIONAL[:-1])
-"""Column order written by :func:`export_csv`."""
+"""Column order written by :func:`alerts.watchlist_export.export_csv`."""
 SUFFIXES = (".csv", ".yaml", ".yml")
 _COMPACT_TIME = re.compile(r"^\d{14}$")
 LineOf = Callable[[str], int | None]
@@ -183,8 +183,9 @@ def _header(header: list[str], source_name: str) -> list[str]:
     problems = [f"{source_name}:1: {name or '(empty)'}: unknown column; columns are "
                 f"{', '.join(REQUIRED + OPTIONAL)}"
                 for name in names if name not in REQUIRED + OPTIONAL]
+    counts = Counter(names)  # (names.count per name was quadratic: 100,000 columns hung)
     problems += [f"{source_name}:1: {name}: column appears twice"
-                 for name in sorted({n for n in names if names.count(n) > 1})]
+                 for name in sorted(n for n, seen in counts.items() if seen > 1)]
     problems += [f"{source_name}:1: {name}: required column is missing"
                  for name in REQUIRED if name not in names]
     if problems:
@@ -207,7 +208,7 @@ def _records(reader: Iterator[list[str]], source_name: str) -> Iterator[list[str
 
 
 def _csv_rows(text: str, source_name: str) -> list[tuple[Mapping[str, str], LineOf]]:
-    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff")))
+    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
     records = _records(reader, source_name)
     header = next(records, None)
     if header is None:
@@ -222,7 +223,8 @@ def _csv_rows(text: str, source_name: str) -> list[tuple[Mapping[str, str], Line
         if len(cells) > len(names):
             raise WatchlistImportError([f"{source_name}:{line}: row has {len(cells)} cells but "
                                         f"the header has {len(names)}; quote cells holding ','"])
-        rows.append((dict(zip(names, cells, strict=False)), _at_line(line)))
+        plain = [unescape_cell(c) for c in cells]  # our export quotes formula-like cells
+        rows.append((dict(zip(names, plain, strict=False)), _at_line(line)))
     return rows
 
 
@@ -267,34 +269,6 @@ def import_yaml(text: str, source_name: str, tz: dt.tzinfo = CHINA_TZ) -> list[W
     if problems:
         raise WatchlistImportError(problems)
     return _entries(rows, source_name, tz)
-
-
-def _row(entry: WatchlistEntry, tz: dt.tzinfo) -> dict[str, str]:
-    def when(seconds: float | None) -> str:
-        return "" if seconds is None else format_time(seconds, tz)
-    return {
-        "entry_id": entry.entry_id, "plate": entry.target, "category": entry.category.value,
-        "level": str(entry.level), "reason": entry.reason, "applicant": entry.applicant,
-        "unit": entry.unit, "valid_from": when(entry.valid_from),
-        "valid_until": when(entry.valid_until), "scope": str(entry.scope),
-        "strictness": entry.strictness.value,
-    }
-
-
-def export_csv(entries: Iterable[WatchlistEntry], tz: dt.tzinfo = CHINA_TZ) -> str:
-    """The deploy fields of ``entries`` as CSV that :func:`import_csv` reads back. Status and
-    approval history are not part of the file format: export the entries you want live."""
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(_row(entry, tz) for entry in entries)
-    return out.getvalue()
-
-
-def export_yaml(entries: Iterable[WatchlistEntry], tz: dt.tzinfo = CHINA_TZ) -> str:
-    """Like :func:`export_csv`, as YAML for :func:`import_yaml`; empty fields are left out."""
-    items = [{**{k: v for k, v in _row(e, tz).items() if v}, "level": e.level} for e in entries]
-    return yaml.safe_dump({"entries": items}, allow_unicode=True, sort_keys=False)
 
 
 def _read_text(path: Path) -> str:

@@ -18,6 +18,7 @@ from typing import Any
 import pydantic
 
 from alerts.watchlist import (
+    EntryStatus,
     Watchlist,
     WatchlistEntry,
     WatchlistError,
@@ -25,23 +26,28 @@ from alerts.watchlist import (
     check_request,
     deploy,
     expire,
+    status_at,
     withdraw,
 )
+from alerts.watchlist_export import export_csv
 from alerts.watchlist_io import (
     CHINA_TZ,
     WatchlistWatcher,
-    export_csv,
     import_csv,
     request_from_cells,
 )
 from core.clock import Clock
-from core.errors import RequestError
+from core.errors import RequestError, RetryableError
 from core.store import Store
-from core.store.records import NotFoundError, WatchlistRow
+from core.store.records import JsonValue, NotFoundError, WatchlistRow
 
 log = logging.getLogger(__name__)
 _ENTRY = pydantic.TypeAdapter(WatchlistEntry)
 CONSOLE_SOURCE = "console"
+APPROVAL_LEVELS = frozenset({1, 2})
+"""Levels whose console entries always need a second person's approval (docs/watchlists.md)."""
+LOCK_WAIT = 10.0
+"""Seconds a change waits for the service lock before answering "busy" (503)."""
 
 
 def to_row(entry: WatchlistEntry) -> WatchlistRow:
@@ -60,10 +66,16 @@ def from_row(row: WatchlistRow) -> WatchlistEntry:
 
 
 class WatchlistService:
-    """Owns the merged watchlist; thread-safe (console requests run in worker threads)."""
+    """Owns the merged watchlist; thread-safe (console requests run in worker threads).
 
-    def __init__(self, store: Store, files: WatchlistWatcher | None, clock: Clock) -> None:
+    Two-person rule (issue 11, item 6): the applicant of a console entry is always the
+    signed-in user who deploys or imports it, and entries of ``approval_levels`` (1 and 2,
+    the most urgent: they page 110) always wait for a second person's approval."""
+
+    def __init__(self, store: Store, files: WatchlistWatcher | None, clock: Clock,
+                 approval_levels: frozenset[int] = APPROVAL_LEVELS) -> None:
         self._store, self._files, self._clock = store, files, clock
+        self._approval_levels = approval_levels
         self._lock = threading.Lock()
         self._current = Watchlist(())
         self.rebuild()
@@ -102,47 +114,97 @@ class WatchlistService:
         return from_row(row)
 
     def deploy(self, fields: Mapping[str, str], by: str) -> WatchlistRow:
+        """布控 as ``by``, who is the applicant (naming another is refused)."""
         cells = {k: str(v) for k, v in fields.items()}
-        cells.setdefault("applicant", by)
+        if cells.get("applicant", "").strip() not in ("", by):
+            raise RequestError([("applicant", f"must be you ({by}): the applicant is whoever "
+                                 "deploys, so that someone else approves")])
+        cells["applicant"] = by
         cells.pop("entry_id", None)
         request, problems = request_from_cells(cells, CONSOLE_SOURCE, CHINA_TZ)
         if request is None or problems:
             raise RequestError(problems)
-        approval = cells.get("requires_approval", "").strip().lower() in {"1", "true", "yes"}
+        asked = cells.get("requires_approval", "").strip().lower()
+        needed = request.level in self._approval_levels
+        if needed and asked in {"0", "false", "no"}:
+            raise RequestError([("requires_approval", f"level {request.level} entries always "
+                                 "need a second person's approval")])
+        approval = needed or asked in {"1", "true", "yes"}
         request = replace(request, entry_id=None, requires_approval=approval)
         now = self._clock.now()
         late = check_request(request, now)
         if late:
             raise RequestError(late)
-        with self._lock:
+        with self._locked():
             return self._save(deploy(request, now), by, "deploy")
 
     def approve(self, entry_id: str, by: str) -> WatchlistRow:
-        with self._lock, _as_request_error():
+        with self._locked(), _as_request_error():
             return self._save(approve(self._stored(entry_id), by, self._clock.now()), by,
                               "approve")
 
     def withdraw(self, entry_id: str, by: str, reason: str) -> WatchlistRow:
-        with self._lock, _as_request_error():
+        with self._locked(), _as_request_error():
             entry = withdraw(self._stored(entry_id), by, reason, self._clock.now())
             return self._save(entry, by, "withdraw")
 
     def import_csv(self, text: str, source: str, by: str) -> list[WatchlistRow]:
-        entries = import_csv(text, source)  # all rows or a ConfigError listing every bad row
-        with self._lock:
-            rows = [self._store.upsert_watchlist_entry(
-                to_row(_as_console(e)), by) for e in entries]
-            self._store.audit(by, "watchlist.import", source, {"rows": len(rows)})
-            self.rebuild()
+        """All rows or none, in one store transaction (a crash halfway leaves nothing).
+        Parsing and row building happen before the lock; the lock covers the write and
+        the in-memory merge only, so deploys wait seconds, not the whole import."""
+        entries = [self._as_console(e, by)  # all rows, or a ConfigError naming every bad row
+                   for e in import_csv(text, source)]
+        rows = [to_row(e) for e in entries]
+        pending = sum(1 for e in entries if e.status is EntryStatus.PENDING_APPROVAL)
+        detail: JsonValue = {"source": source, "rows": len(rows), "pending_approval": pending}
+        with self._locked():
+            self._store.import_watchlist_entries(rows, by, f"watchlist-import:{source}", detail)
+            merged = dict(self._current.entries)
+            merged.update((e.entry_id, e) for e in entries)
+            self._current = Watchlist(tuple(merged.values()))
+        log.info("watchlist import %r by %s: %d rows (%d pending approval)", source, by,
+                 len(rows), pending)
         return rows
+
+    def _as_console(self, entry: WatchlistEntry, by: str) -> WatchlistEntry:
+        """An imported row as a console entry applied for by the importer; levels that need
+        approval wait for it."""
+        needs = entry.level in self._approval_levels
+        return replace(entry, source=CONSOLE_SOURCE, applicant=by, requires_approval=needs,
+                       status=EntryStatus.PENDING_APPROVAL if needs else EntryStatus.ACTIVE)
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        """The service lock, waited for at most :data:`LOCK_WAIT` seconds: a request that
+        cannot get it answers 503 (retry) instead of holding a worker thread."""
+        if not self._lock.acquire(timeout=LOCK_WAIT):
+            raise RetryableError("the watchlist is busy (an import is being written); "
+                                 "try again")
+        try:
+            yield
+        finally:
+            self._lock.release()
 
     def export_csv(self) -> str:
         return export_csv(self._current.entries.values())
 
-    def entries(self, status: str | None = None) -> list[WatchlistRow]:
+    def entries(self, status: str | None = None, offset: int = 0,
+                limit: int | None = None) -> tuple[list[WatchlistRow], int]:
+        """One page of the entries in force, by ``entry_id``, and how many match in all.
+        Only the page is converted to rows (a 70,000-entry list is not)."""
         now = self._clock.now()
-        rows = [to_row(expire(e, now)) for e in self._current.entries.values()]
-        return [r for r in rows if status is None or r.status == status]
+        found = [e for e in self._current.entries.values()
+                 if status is None or status_at(e, now).value == status]
+        found.sort(key=lambda e: e.entry_id)
+        end = None if limit is None else offset + limit
+        return [to_row(expire(e, now)) for e in found[offset:end]], len(found)
+
+    def entry(self, entry_id: str) -> WatchlistRow:
+        """One entry in force (file or console); NotFoundError if there is none."""
+        found = self._current.entries.get(entry_id)
+        if found is None:
+            raise NotFoundError(f"no watchlist entry {entry_id!r}")
+        return to_row(expire(found, self._clock.now()))
 
 
 @contextlib.contextmanager
@@ -155,5 +217,3 @@ def _as_request_error() -> Iterator[None]:
         raise RequestError([(p[0], p[-1]) for p in pairs]) from exc
 
 
-def _as_console(entry: WatchlistEntry) -> WatchlistEntry:
-    return replace(entry, source=CONSOLE_SOURCE)

@@ -35,6 +35,7 @@ from console import (
 from console.auth import TokenBook
 from console.context import ConsoleDeps, Context
 from console.hub import Hub
+from console.limits import BodyLimit
 from console.metrics import render
 from console.registry import CameraRegistry
 from console.ws import websocket_feed
@@ -42,6 +43,7 @@ from core import topics
 from core.bus import Bus, Delivery
 from core.clock import SystemClock
 from core.consume import MessageGuard, Subscription, consume, store_parker
+from core.errors import RetryableError
 from core.messages import CameraStatus
 from core.supervise import start_supervised
 
@@ -49,6 +51,8 @@ log = logging.getLogger(__name__)
 StatusHook = Callable[[CameraStatus], None]
 Next = Callable[[Request], Awaitable[Response]]
 STATIC = Path(__file__).parent / "static"
+UPLOAD_ROUTES = ("/api/watchlists/import", "/api/dispatch/callback")
+"""Routes whose body may reach ``max_upload``; every other one is held to ``max_json``."""
 STATUS_TASK = "console.statuses"
 FULL_COLLECTION_EVERY = 1000
 """Middle-generation collections between two full ones (CPython's default is 10)."""
@@ -91,6 +95,8 @@ def create_app(cameras: CameraRegistry, tokens: TokenBook, bus: Bus | None = Non
     app.state.tokens = tokens
     app.state.cameras = cameras
     errors.install(app)
+    app.add_middleware(BodyLimit, default=deps.settings.max_json, routes=dict.fromkeys(
+        UPLOAD_ROUTES, deps.settings.max_upload))
     for module in (routes_people, routes_alerts, routes_data, routes_watchlists, routes_admin):
         app.include_router(module.router)
     app.add_api_websocket_route("/ws", websocket_feed)
@@ -107,7 +113,8 @@ def create_app(cameras: CameraRegistry, tokens: TokenBook, bus: Bus | None = Non
     @app.get("/metrics", tags=["ops"], response_class=Response)
     def metrics() -> Response:
         stats = ctx.hub.stats if ctx.hub is not None else None
-        return Response(render(cameras, stats), media_type="text/plain; version=0.0.4")
+        return Response(render(cameras, stats, _dead_letters(ctx)),
+                        media_type="text/plain; version=0.0.4")
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next: Next) -> Response:
@@ -132,6 +139,19 @@ def _status_feed(ctx: Context, bus: Bus, hook: StatusHook | None) -> asyncio.Tas
     sub = status_subscription()
     return start_supervised(STATUS_TASK,
                             lambda: consume_statuses(bus, ctx.cameras, hook, sub, guard))
+
+
+def _dead_letters(ctx: Context) -> int | None:
+    """The store's dead-letter count for ``/metrics``; a busy or absent store leaves the
+    gauge out of this scrape rather than failing the whole page."""
+    store = ctx.deps.store
+    if store is None:
+        return None
+    try:
+        return store.count_dead_letters()
+    except RetryableError as exc:
+        log.warning("/metrics: dead-letter count skipped: %s", exc)
+        return None
 
 
 def _settle_heap() -> None:
@@ -181,3 +201,10 @@ async def consume_statuses(bus: Bus, cameras: CameraRegistry,
 
     guard = guard or MessageGuard(STATUS_TASK, None, SystemClock())
     await consume(bus, sub or status_subscription(), apply, guard)
+
+
+def server_options() -> dict[str, Any]:
+    """Keyword arguments for ``uvicorn.Config`` that this app relies on: uvicorn's own
+    ``X-Forwarded-For`` handling off (it trusts 127.0.0.1 by default), because the app
+    decides whom to trust from ``ConsoleSettings.trusted_proxies`` (console/proxies.py)."""
+    return {"proxy_headers": False, "server_header": False}

@@ -92,6 +92,12 @@ class ConsoleSettings:
     sla: SlaDue = SlaDue()
     max_upload: int = 5 * 1024 * 1024
     """Largest watchlist CSV import or dispatch callback body accepted (bytes)."""
+    max_json: int = 64 * 1024
+    """Largest body of every other route (JSON: login, users, alert moves ...), so an
+    unauthenticated client cannot make the server hold megabytes (console/limits.py)."""
+    trusted_proxies: tuple[str, ...] = ()
+    """Peer addresses (IPs or CIDR networks) whose ``X-Forwarded-For`` names the client;
+    empty: the peer is the client, whatever headers it sends (console/proxies.py)."""
 
 
 @dataclass(frozen=True, slots=True)

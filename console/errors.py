@@ -2,8 +2,10 @@
 
 | error | status | body |
 |---|---|---|
+| ``RequestValidationError`` | 422 | FastAPI's ``detail`` without ``input`` (console/limits.py) |
 | ``RequestError`` | 422 | ``detail``: ``[{loc, msg, type}]`` with the field path in ``loc`` |
-| ``ConfigError`` | 422 | ``detail`` as above + ``lines``: one ``source:row: field: why`` each |
+| ``ConfigError`` | 422 | ``detail`` as above + ``lines``: one ``source:row: field: why`` each
+  (the first 200, then a count) |
 | ``AuthenticationError`` | 401 | ``detail`` |
 | ``NotFoundError`` | 404 | ``detail`` |
 | ``TransitionError`` | 409 | ``detail`` (alert routes add ``state`` and ``claimed_by``) |
@@ -16,8 +18,10 @@ from __future__ import annotations
 import logging
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from console.limits import bounded_lines, validation_reply
 from console.users import LoginThrottled
 from core.errors import (
     AuthenticationError,
@@ -57,8 +61,9 @@ async def _request_error(_request: Request, exc: Exception) -> JSONResponse:
 
 async def _config_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ConfigError)
-    detail = [{"loc": ["body"], "msg": line, "type": "config_error"} for line in exc.problems]
-    return JSONResponse({"detail": detail, "lines": exc.problems}, status_code=422)
+    lines = bounded_lines(exc.problems)
+    detail = [{"loc": ["body"], "msg": line, "type": "config_error"} for line in lines]
+    return JSONResponse({"detail": detail, "lines": lines}, status_code=422)
 
 
 async def _auth_error(_request: Request, exc: Exception) -> JSONResponse:
@@ -91,6 +96,7 @@ async def _busy(request: Request, exc: Exception) -> JSONResponse:
 
 def install(app: FastAPI) -> None:
     """Register the handlers on ``app``."""
+    app.add_exception_handler(RequestValidationError, validation_reply)
     app.add_exception_handler(RequestError, _request_error)
     app.add_exception_handler(ConfigError, _config_error)
     app.add_exception_handler(AuthenticationError, _auth_error)

@@ -14,6 +14,7 @@ from prometheus_client.registry import Collector
 
 from console.hub import WsStats
 from console.registry import CameraRegistry
+from core.counters import DISPATCH, DispatchStats
 from core.messages import CameraState
 from core.retention import RETENTION, RetentionStats
 from core.supervise import STATS, SupervisionStats
@@ -129,10 +130,34 @@ class RetentionCollector(Collector):
                                   "deleting evidence of open alerts", value=st.quota_unmet)
 
 
-def render(cameras: CameraRegistry, ws: WsStats | None = None) -> bytes:
+class DispatchCollector(Collector):
+    """110 dispatch (alerts/dispatch.py): settled attempts by target and result, and the
+    dead letters waiting for a person now (read from the store at scrape time, so every
+    console of a deployment shows the same figure)."""
+
+    def __init__(self, stats: DispatchStats, dead_letters: int | None) -> None:
+        self._stats, self._dead = stats, dead_letters
+
+    def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
+        family = CounterMetricFamily("vigil_dispatch_deliveries",
+                                     "Dispatch attempts settled, by target and result "
+                                     "(delivered, retried, dead)", labels=["target", "result"])
+        for (target, result), value in sorted(self._stats.deliveries.items()):
+            family.add_metric([target, result], float(value))
+        yield family
+        if self._dead is not None:
+            yield GaugeMetricFamily("vigil_dispatch_dead_letters",
+                                    "Dispatch deliveries given up on, waiting for a retry",
+                                    value=float(self._dead))
+
+
+def render(cameras: CameraRegistry, ws: WsStats | None = None,
+           dead_letters: int | None = None) -> bytes:
+    """The exposition text. ``dead_letters`` is the store's count (None: no store)."""
     registry = CollectorRegistry(auto_describe=False)
     registry.register(CameraCollector(cameras))
     registry.register(SupervisionCollector(STATS))
+    registry.register(DispatchCollector(DISPATCH, dead_letters))
     registry.register(RetentionCollector(RETENTION))
     if ws is not None:
         registry.register(WsCollector(ws))

@@ -128,14 +128,17 @@ def retry(item_id: RowId, who: Dispatcher, ctx: Ctx) -> dict[str, Any]:
              responses={401: {"description": "signature did not verify"}, 404: {}, 413: {}})
 async def callback(request: Request, ctx: Ctx) -> dict[str, Any]:
     """A status update from 110 dispatch (accepted, dispatched, arrived, feedback, closed).
-    No bearer token: the dispatch port verifies the request's signature."""
+    No bearer token: the dispatch port verifies the request's signature. A repeat of a
+    recorded callback (same ``webhook-id``) answers ``duplicate: true`` and adds nothing."""
     port = ctx.dispatch()
     body = await read_body(request, ctx.settings.max_upload)
     headers = {k.lower(): v for k, v in request.headers.items()}
-    alert_id = await run_in_threadpool(port.callback, headers, body)
+    receipt = await run_in_threadpool(port.callback, headers, body)
     await run_in_threadpool(ctx.store().audit, "dispatch", "dispatch.callback",
-                            f"alert:{alert_id}", {"webhook_id": headers.get("webhook-id")})
-    if ctx.hub is not None:
+                            f"alert:{receipt.alert_id}",
+                            {"webhook_id": headers.get("webhook-id"),
+                             "duplicate": receipt.duplicate})
+    if ctx.hub is not None and not receipt.duplicate:
         ctx.hub.wake()
-    return {"alert_id": alert_id}
+    return {"alert_id": receipt.alert_id, "duplicate": receipt.duplicate}
 

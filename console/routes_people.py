@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Request, status
 from console import users
 from console.auth import Admin, Monitor
 from console.context import Ctx
+from console.proxies import client_address
 from console.schemas import (
     ERRORS,
     AuditOut,
@@ -37,7 +38,7 @@ def login(body: LoginIn, request: Request, ctx: Ctx) -> dict[str, Any]:
     """Open a session (12 h sliding, at most 24 h). Five wrong passwords for one username
     from one address within 5 minutes lock that pair out until the window passes (429)."""
     ctx.store()
-    ip = request.client.host if request.client else "unknown"
+    ip = client_address(request, ctx.settings.trusted_proxies)
     session = users.login(ctx.deps, body.username, body.password, ip)
     return {"token": session.token, "expires_at": session.expires_at,
             "user": user_json(session.user)}

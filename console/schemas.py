@@ -6,12 +6,13 @@ keys so a typo in a field name is a 422 naming it rather than a silently ignored
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Self
 
 from fastapi import Path
-from pydantic import BaseModel, ConfigDict, Field, FiniteFloat, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, FiniteFloat, StringConstraints, model_validator
 
 from console.identity import Role
+from core.text import require_unicode
 
 Text = Annotated[str, StringConstraints(max_length=2000)]
 Required = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
@@ -22,7 +23,16 @@ Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 
 
 class In(BaseModel):
+    """A request body: unknown keys are refused, and so is text no encoder can write (a
+    JSON ``"\\ud800"``), before a driver or the reply fails on it (core/text.py)."""
+
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="after")
+    def _valid_unicode(self) -> Self:
+        for name, value in self:
+            require_unicode(value, name)
+        return self
 
 
 class Out(BaseModel):
@@ -248,3 +258,4 @@ class RetryOut(Out):
 
 class CallbackOut(Out):
     alert_id: str
+    duplicate: bool = Field(description="a repeat of a recorded callback; nothing added")

@@ -50,6 +50,14 @@ class WatchlistOut(Mirror):
     updated_at: float
 
 
+class WatchlistPage(Out):
+    items: list[WatchlistOut]
+    limit: int
+    offset: int
+    total: int = Field(description="entries matching the filter, on every page")
+    has_more: bool
+
+
 class DeployIn(In):
     """布控: the watchlist CSV columns (times as in the CSV: ISO 8601 or
     ``YYYY-MM-DD HH:MM[:SS]`` China time). Give ``plate`` or ``pattern``."""
@@ -82,7 +90,7 @@ class WithdrawIn(In):
 
 class ImportOut(Out):
     imported: int
-    entries: list[WatchlistOut]
+    entries: list[WatchlistOut] = Field(description="the first 100 imported entries")
 
 
 class EvidenceOut(Mirror):

@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import logging
 import re
 import secrets
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ _MAXMEM = 64 * 1024 * 1024
 USERNAME = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
 MIN_PASSWORD, MAX_PASSWORD = 8, 1024
 _DUMMY_HASH: str | None = None
+log = logging.getLogger(__name__)
 
 
 class LoginThrottled(Exception):
@@ -137,17 +139,26 @@ def login(deps: ConsoleDeps, username: str, password: str, ip: str) -> Session:
     """Check a password and open a session. Raises :class:`LoginThrottled` (too many recent
     failures for this username from this address) or
     :class:`~core.errors.AuthenticationError` (one message for every reason, so it does not
-    tell an attacker which usernames exist)."""
+    tell an attacker which usernames exist).
+
+    The attempt is counted *before* the password is checked, atomically with the check of
+    the count (:meth:`~core.store.users.UserStore.reserve_login_attempt`), so concurrent
+    guesses cannot all pass the check while the scrypt of the first one runs."""
     store, now, limit = _store(deps), deps.clock.now(), deps.settings.login
     key = _throttle_key(username, ip)
-    recent = store.login_failures(key, now - limit.window)
-    if len(recent) >= limit.failures:
-        raise LoginThrottled(recent[-limit.failures] + limit.window - now)
+    wait = store.reserve_login_attempt(key, now, limit.window, limit.failures)
+    if wait is not None:
+        log.warning("login for %r from %s refused: %d failures within %.0f s", username[:64],
+                    ip, limit.failures, limit.window)
+        raise LoginThrottled(wait)
     user = store.get_user(username)
     if user is None:
         _burn_time(password)
     if user is None or not verify_password(password, user.password_hash) or user.disabled:
-        store.add_login_failure(key, now, forget_before=now - limit.window)
+        why = "unknown user" if user is None else "disabled" if user.disabled else "password"
+        log.warning("failed login for %r from %s (%s)", username[:64], ip, why)
+        store.audit(username[:64], "login.failed", f"user:{username[:64]}",
+                    {"ip": ip, "reason": why})
         raise AuthenticationError("wrong username or password")
     store.clear_login_failures([key])
     return open_session(deps, user)
@@ -170,6 +181,8 @@ def create_api_token(
     """A named integration token with its own role; the secret is returned once only."""
     if role not in set(Role):
         raise RequestError([("role", "one of monitor, dispatcher, admin")])
+    if expires_at is not None and expires_at <= store.clock.now():
+        raise RequestError([("expires_at", "is already past; a token must expire later")])
     secret = new_secret()
     row = TokenRow(0, "api", token_hash(secret), name, None, role, by, 0.0,
                    expires_at=expires_at)

@@ -12,6 +12,7 @@ Errors: :class:`~core.errors.RequestError` (422 with field paths),
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Protocol
 
 from core.store.records import WatchlistRow
@@ -32,15 +33,32 @@ class WatchlistPort(Protocol):
         ...
 
     def import_csv(self, text: str, source: str, by: str) -> list[WatchlistRow]:
-        """All rows or none: a bad row raises ConfigError listing every bad row."""
+        """All rows or none (one transaction): a bad row raises ConfigError listing every
+        bad row; ``by`` is the applicant of every imported entry."""
         ...
 
     def export_csv(self) -> str: ...
 
-    def entries(self, status: str | None = None) -> list[WatchlistRow]: ...
+    def entries(self, status: str | None = None, offset: int = 0,
+                limit: int | None = None) -> tuple[list[WatchlistRow], int]:
+        """One page of the entries in force, by ``entry_id``, and the total that match."""
+        ...
+
+    def entry(self, entry_id: str) -> WatchlistRow:
+        """One entry in force; raises NotFoundError."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackReceipt:
+    """What a dispatch callback did: the alert it was filed to, and whether it was a
+    repeat of one already recorded (same ``webhook-id``: nothing was added)."""
+
+    alert_id: str
+    duplicate: bool = False
 
 
 class DispatchPort(Protocol):
-    def callback(self, headers: Mapping[str, str], body: bytes) -> str:
-        """A signed status update from 110 dispatch; returns the alert id it was filed to."""
+    def callback(self, headers: Mapping[str, str], body: bytes) -> CallbackReceipt:
+        """A signed status update from 110 dispatch (idempotent on ``webhook-id``)."""
         ...

@@ -38,7 +38,8 @@ def build_app(registry: CameraRegistry, tokens: TokenBook, bus: Bus,
         store=store, watchlists=watchlists,
         dispatch=DispatchCallbacks(store, secret, clock) if secret else None, clock=clock,
         settings=ConsoleSettings(live_dir=Path(service.live_dir),
-                                 evidence_dir=Path(service.evidence_dir)))
+                                 evidence_dir=Path(service.evidence_dir),
+                                 trusted_proxies=tuple(service.console.trusted_proxies)))
     return create_app(registry, tokens, bus, deps)
 
 

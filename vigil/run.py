@@ -22,6 +22,7 @@ import uvicorn
 from analytics.detector import MODEL_NAME
 from analytics.pipeline_parts import load_parts, needs_detector, parts_needed
 from analytics.text import check_font
+from console.app import server_options
 from console.auth import BOOTSTRAP_ENV, TokenBook
 from console.registry import CameraRegistry
 from core import topics
@@ -234,7 +235,7 @@ async def run_node(config_dir: Path, bind: str | None) -> int:
     log.info("console on http://%s:%d  (%d cameras, bus %s)",
              host, port, len(loaded.cameras), loaded.service.bus.split("://")[0])
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning",
-                                           ws_per_message_deflate=False))
+                                           ws_per_message_deflate=False, **server_options()))
     own_signals(server)
     try:
         await server.serve()

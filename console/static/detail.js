@@ -19,15 +19,14 @@ function section(title, ...body) {
   return h("section", { class: "panel" }, h("h2", { class: "panel-title" }, title), body);
 }
 
-let entriesCache = { at: 0, list: null };
-
-/** The watchlist entries (any signed-in role may read them), cached for a minute. */
+/** One watchlist entry (any signed-in role may read it); null when it is gone. */
 async function watchlistEntry(entryId) {
-  if (!entriesCache.list || Date.now() - entriesCache.at > 60000) {
-    const res = await get("/api/watchlists/entries");
-    entriesCache = { at: Date.now(), list: Array.isArray(res) ? res : [] };
+  try {
+    return await get(`/api/watchlists/entries/${encodeURIComponent(entryId)}`);
+  } catch (err) {
+    if (err && err.status === 404) return null;
+    throw err;
   }
-  return entriesCache.list.find((e) => e.entry_id === entryId) || null;
 }
 
 function watchlistPanel(a) {

@@ -76,7 +76,8 @@ function deployForm(onDone) {
       plate: plate.value.trim(), category: category.value, level: Number(level.value),
       reason: reason.value.trim(), valid_from: isoWithOffset(from.value) || undefined,
       valid_until: isoWithOffset(until.value) || undefined, scope: scope.value.trim() || "all",
-      requires_approval: approval.checked,
+      // levels 1-2 always wait for approval (the server decides); the box asks it for 3-4
+      requires_approval: approval.checked || undefined,
     };
     try {
       await request("POST", "/api/watchlists/entries", { json: body });
@@ -198,8 +199,8 @@ export function mount(root) {
     try {
       const res = await get("/api/watchlists/entries");
       if (!alive) return;
-      const list = Array.isArray(res) ? res : res.entries || res.items || [];
-      setText(count, t("queue.count", { n: list.length }));
+      const list = Array.isArray(res) ? res : res.items || [];
+      setText(count, t("queue.count", { n: res.total ?? list.length }));
       tbody.replaceChildren(...(list.length ? list.map(row)
         : [h("tr", {}, h("td", { colspan: 9, class: "muted" }, t("wl.empty")))]));
     } catch (err) {

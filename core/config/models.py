@@ -7,6 +7,7 @@ instead of a silently ignored key. Cross-field checks that need more than one mo
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -113,6 +114,16 @@ class CameraFile(Strict):
 
 class ConsoleOptions(Strict):
     bind: str = Field("127.0.0.1:8080", pattern=r"^[^:\s]+:\d{1,5}$")
+    trusted_proxies: list[str] = Field(
+        default_factory=list, description="reverse proxies (IPs or CIDR networks) whose "
+        "X-Forwarded-For names the client; empty = trust no header (docs/console-api.md)")
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for item in value:
+            ipaddress.ip_network(item.strip(), strict=False)  # ValueError names the entry
+        return value
 
 
 class ModelOptions(Strict):

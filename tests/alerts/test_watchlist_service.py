@@ -60,7 +60,7 @@ def test_import_is_all_or_nothing_and_survives_a_restart(
         service.import_csv(bad, "upload.csv", by="alice")
     assert any(line.startswith("upload.csv:3: plate") for line in info.value.problems)
     assert plates(service) == {"京A12345"}
-    service.import_csv("plate,category,level,reason\n沪B88888,wanted,2,x\n", "up.csv", "alice")
+    service.import_csv("plate,category,level,reason\n沪B88888,wanted,3,x\n", "up.csv", "alice")
     assert plates(service) == {"京A12345", "沪B88888"}
     clock = FakeClock(T0)
     again = WatchlistService(open_store(f"sqlite:///{tmp_path / 'v.db'}", clock),
@@ -70,9 +70,9 @@ def test_import_is_all_or_nothing_and_survives_a_restart(
 
 
 def test_entries_expire_by_themselves(service: WatchlistService) -> None:
-    row = service.deploy({"plate": "沪B88888", "category": "wanted", "level": "2",
+    row = service.deploy({"plate": "沪B88888", "category": "wanted", "level": "3",
                           "reason": "r", "valid_until": "20270201000000"}, by="alice")
     assert row.status == "active"
     later = 1_900_000_000.0
     assert plates(service, later) == {"京A12345"}
-    assert {r.status for r in service.entries() if r.entry_id == row.entry_id} == {"active"}
+    assert {r.status for r in service.entries()[0] if r.entry_id == row.entry_id} == {"active"}

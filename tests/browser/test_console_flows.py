@@ -122,7 +122,7 @@ def test_an_admin_deploys_withdraws_and_sees_every_bad_import_row(
     page.click('[data-nav="watchlists"]')
     page.fill("#wl-plate", "京B66666")
     page.select_option("#wl-category", "stolen")
-    page.select_option("#wl-level", "1")
+    page.select_option("#wl-level", "3")  # levels 1-2 always wait for approval
     page.fill("#wl-until", "2030-12-31T23:59")
     page.fill("#wl-reason", "浏览器测试：盗抢车辆")
     page.click("#wl-deploy button[type=submit]")

@@ -26,6 +26,7 @@ from core.clock import FakeClock
 from core.config.models import Camera, Location
 from core.errors import AuthenticationError, RequestError
 from core.messages import Alert, AlertState, AlertTransition, Evidence, Sighting
+from core.ports import CallbackReceipt
 from core.store import NotFoundError, Store, open_store
 
 BOOTSTRAP = "bootstrap-secret"
@@ -81,7 +82,7 @@ class FakeDispatch:
     store: Store
     calls: list[str] = field(default_factory=list)
 
-    def callback(self, headers: Mapping[str, str], body: bytes) -> str:
+    def callback(self, headers: Mapping[str, str], body: bytes) -> CallbackReceipt:
         expected = sign_body(body, headers.get("webhook-id", ""),
                              headers.get("webhook-timestamp", ""))["webhook-signature"]
         if not hmac.compare_digest(expected, headers.get("webhook-signature", "")):
@@ -98,7 +99,7 @@ class FakeDispatch:
         self.store.append_event(AlertTransition(alert_id, "dispatch", state, state, "110",
                                                 self.store.clock.now(), status))
         self.calls.append(alert_id)
-        return alert_id
+        return CallbackReceipt(alert_id)
 
 
 @dataclass

@@ -96,7 +96,7 @@ async def test_dispatch_callback_is_verified_by_the_port(rig: Rig,
                             headers={**sign_body(b"other"), "content-type": "application/json"})
     assert forged.status_code == 401
     ok = await api.post("/api/dispatch/callback", content=body, headers=sign_body(body))
-    assert ok.status_code == 200 and ok.json() == {"alert_id": alert_id}
+    assert ok.status_code == 200 and ok.json() == {"alert_id": alert_id, "duplicate": False}
     assert [t.kind for t in rig.store.timeline(alert_id)] == ["raised", "dispatch"]
     garbage = b"not json"
     assert (await api.post("/api/dispatch/callback", content=garbage,
@@ -115,7 +115,7 @@ async def test_watchlist_deploy_approve_withdraw_export(rig: Rig, api: httpx.Asy
                                   headers=admin)
     assert self_approve.status_code in (409, 422)
     pending = (await api.get("/api/watchlists/entries?status=pending_approval",
-                             headers=rig.auth("monitor"))).json()
+                             headers=rig.auth("monitor"))).json()["items"]
     assert [e["entry_id"] for e in pending] == [entry["entry_id"]]
     no_reason = await api.post(f"/api/watchlists/entries/{entry['entry_id']}/withdraw",
                                json={"reason": ""}, headers=admin)
