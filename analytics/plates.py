@@ -128,7 +128,9 @@ AUTO_640_FROM = 1000
 640 detector: a 60–110 px secondary plate in a 1280–1632 px scene shrinks to 15–28 px at
 320 and is missed (field check: 56.5 % of such plates read at 320; the 640 detector lifted
 the whole set from 87.6 to 91.7 % at 1.7x the cost). D1 frames and vehicle boxes stay at
-320."""
+320. 720p whole frames get 640 too: it about doubles their detect + read time
+(bench/plates.py), but at 1600 the CCPD phone photos (720x1160) dropped from 37/38 to 36/38
+(皖 read as 琼), and reading the plate comes before capacity."""
 
 
 @dataclass(frozen=True, slots=True)

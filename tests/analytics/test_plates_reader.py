@@ -179,6 +179,7 @@ def test_auto_detector_input_follows_the_picture_size(model_dir: Path) -> None:
     full_hd = np.zeros((1080, 1920, 3), np.uint8)
     assert auto.detector_for(full_hd).name.endswith("640")
     assert auto.detector_for(full_hd[:576, :704]).name.endswith("320")  # D1, vehicle boxes
+    assert auto.detector_for(full_hd[:720, :1280]).name.endswith("640")  # 720p
     assert fixed.detector_for(full_hd).name.endswith("320")
     frame = street_frame(resized(render_plate("川A·7K2M9"), (90, 29)), size=(1920, 1080),
                          at=(900, 700))
