@@ -116,6 +116,9 @@ export function mount(root, params) {
   let res = null;
   let pending = null;
   let alive = true;
+  let own = false; // our own upsert must not schedule another load (it looped 3×/s)
+  let media = null; // kept across renders while the evidence is the same: a playing clip
+  let mediaKey = ""; // survives a state change instead of being rebuilt
   root.append(h("p", { class: "muted loading" }, t("detail.loading")));
 
   async function load() {
@@ -123,7 +126,12 @@ export function mount(root, params) {
       const data = await get(`/api/alerts/${encodeURIComponent(id)}`);
       if (!alive) return;
       res = data;
-      upsertAlert(data.alert || data);
+      own = true;
+      try {
+        upsertAlert(data.alert || data);
+      } finally {
+        own = false;
+      }
       render();
     } catch (err) {
       if (!alive) return;
@@ -135,6 +143,15 @@ export function mount(root, params) {
 
   function act(name) {
     perform(name, id); // the store change re-fetches the timeline (subscription below)
+  }
+
+  function mediaOf(a) {
+    const key = JSON.stringify([a.evidence ?? null, a.boxes ?? null, a.box ?? null]);
+    if (!media || key !== mediaKey) {
+      media = h("div", { class: "detail-media" }, snapshotFigure(a, { cls: "snap-large" }), clipFigure(a));
+      mediaKey = key;
+    }
+    return media;
   }
 
   function render() {
@@ -153,13 +170,13 @@ export function mount(root, params) {
       header(a, act),
       h("p", { class: "detail-summary" }, summaryOf(a)),
       h("div", { class: "detail-grid" },
-        h("div", { class: "detail-media" }, snapshotFigure(a, { cls: "snap-large" }), clipFigure(a)),
+        mediaOf(a),
         h("div", { class: "detail-side" }, plateFigure(a), where, watchlistPanel(a), observationPanel(a),
           timelinePanel(timeline), dispatchPanel(dispatches))));
   }
 
   const unsubscribe = subscribe((change) => {
-    if (change.type !== "alert" || change.id !== id || !res) return;
+    if (own || change.type !== "alert" || change.id !== id || !res) return;
     clearTimeout(pending);
     pending = setTimeout(load, 300);
   });

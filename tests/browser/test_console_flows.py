@@ -313,3 +313,27 @@ def test_a_scene_alert_is_titled_by_its_zone(vigil: VigilServer, open_page: Open
     cells = page.locator(row(alert.alert_id))
     expect(cells.locator(".plate")).to_have_text("禁区-东门")
     expect(cells.locator(".cat")).to_have_text("区域入侵")
+
+
+def test_an_idle_detail_page_stays_put_and_its_clip_keeps_playing(
+    vigil: VigilServer, open_page: OpenPage
+) -> None:
+    """The detail view re-fetched its alert 3 times a second (its own store update
+    re-triggered the load) and rebuilt the page each time, destroying the clip's <video>."""
+    page = open_page()
+    login(page, vigil)
+    alert = world.plate_alert(vigil.settings.evidence_dir, "京A10007", 1)
+    vigil.raise_alert(alert)
+    page.wait_for_selector(row(alert.alert_id))
+    fetched: list[str] = []
+    page.on("request", lambda r: fetched.append(r.url)
+            if r.url.endswith(f"/api/alerts/{alert.alert_id}") else None)
+    page.goto(f"{vigil.url}/#/alert/{alert.alert_id}")
+    expect(page.locator(".detail-head .plate")).to_have_text("京A10007")
+    page.wait_for_timeout(3000)
+    assert len(fetched) <= 2, fetched  # one load (two if the live feed raced it), not ~9
+    media = page.evaluate_handle("() => document.querySelector('.detail-media')")
+    page.keyboard.press("s")  # a real change re-renders, but the evidence is the same
+    expect(page.locator("#detail-state")).to_have_attribute("data-state", "signed")
+    page.wait_for_timeout(600)
+    assert page.evaluate("(m) => m.isConnected", media), "the evidence block was rebuilt"
