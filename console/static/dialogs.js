@@ -60,13 +60,16 @@ function ask(title, fields, read, validate) {
 }
 
 export function askFeedback() {
-  const select = h("select", { name: "result", id: "fb-result", required: true },
+  // No result is preselected: a careless Enter must not record "caught" (已查获).
+  const select = h("select", { name: "result", id: "fb-result", "aria-required": "true" },
+    h("option", { value: "", selected: true, disabled: true }, t("fb.choose")),
     FEEDBACK_RESULTS.map((r) => h("option", { value: r }, t(`fb.r.${r}`))));
   const note = h("textarea", { name: "note", id: "fb-note", rows: 3 });
   return ask(t("fb.title"), [
     h("label", { for: "fb-result" }, t("fb.result")), select,
     h("label", { for: "fb-note" }, t("fb.note")), note,
-  ], () => ({ result: select.value, note: note.value.trim() }), null);
+  ], () => ({ result: select.value, note: note.value.trim() }),
+  (v) => (v.result ? null : t("fb.required")));
 }
 
 /** A required free-text reason (dismiss, withdraw). Resolves with the text or null. */

@@ -181,6 +181,10 @@ def test_detail_actions_and_dialogs_from_the_keyboard(
         page.keyboard.press(key)
         expect(page.locator("#detail-state")).to_have_attribute("data-state", state)
     page.keyboard.press("f")
+    expect(page.locator("#fb-result")).to_have_value("")  # nothing preselected
+    page.click("dialog button[value=ok]")  # a careless confirm records nothing
+    expect(page.locator("dialog .form-error")).to_have_text("请选择处置结果")
+    expect(page.locator("#detail-state")).to_have_attribute("data-state", "disposing")
     page.select_option("#fb-result", "caught")
     page.fill("#fb-note", "已在东环路拦截")
     page.click("dialog button[value=ok]")
