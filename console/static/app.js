@@ -183,7 +183,16 @@ function typing(target) {
 function onKeyDown(ev) {
   sound.unlock();
   if (!user || ev.ctrlKey || ev.metaKey || ev.altKey) return;
-  if (dialogOpen() || document.querySelector("dialog[open]") || typing(ev.target)) return;
+  if (dialogOpen() || document.querySelector("dialog[open]")) return;
+  if (typing(ev.target)) {
+    // Esc leaves a text field, so the keys work again (the trajectory view's plate field
+    // kept them all); a second Esc then leaves the view as everywhere else.
+    if (ev.key === "Escape") {
+      ev.target.blur();
+      ev.preventDefault();
+    }
+    return;
+  }
   const key = ev.key.length === 1 ? ev.key.toLowerCase() : ev.key;
   const control = ev.target instanceof Element && ev.target.closest("button, a, [role=button], li[tabindex]");
   if ((key === "Enter" || key === " ") && control) return; // let the focused control act

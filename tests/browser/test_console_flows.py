@@ -341,3 +341,18 @@ def test_an_idle_detail_page_stays_put_and_its_clip_keeps_playing(
     expect(page.locator("#detail-state")).to_have_attribute("data-state", "signed")
     page.wait_for_timeout(600)
     assert page.evaluate("(m) => m.isConnected", media), "the evidence block was rebuilt"
+
+
+def test_escape_frees_the_keyboard_from_a_text_field(vigil: VigilServer,
+                                                     open_page: OpenPage) -> None:
+    """The trajectory view's plate field kept every key: 1-6 and Esc typed into it."""
+    page = open_page()
+    login(page, vigil)
+    page.goto(f"{vigil.url}/#/trajectory")
+    page.click("#tr-plate")
+    page.keyboard.type("京A1")
+    expect(page.locator("#tr-plate")).to_have_value("京A1")  # typing still types
+    page.keyboard.press("Escape")
+    page.keyboard.press("1")
+    expect(page).to_have_url(f"{vigil.url}/#/queue")
+    expect(page.locator("#tr-plate")).to_have_count(0)
