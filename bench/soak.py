@@ -25,7 +25,6 @@ import os
 import re
 import secrets
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -37,6 +36,12 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
+# Run as a script (``python bench/soak.py``): put the repository root on the import path so
+# the node helpers of bench/e2e.py can be shared, as bench/alerts.py does for its imports.
+sys.path.insert(0, str(ROOT))
+
+from bench.e2e import free_port, wait_healthy  # noqa: E402
+
 MB = 1024 * 1024
 
 
@@ -52,13 +57,6 @@ class Sample:
     sightings: int
     alerts: int
     purged: int
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def children(pid: int) -> list[int]:
@@ -164,20 +162,6 @@ def summary(samples: list[Sample]) -> str:
             f"({(last.evidence_files - first.evidence_files) / hours:.0f} files/h)")
 
 
-def wait_healthy(port: int, proc: subprocess.Popen[bytes], timeout: float = 180.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"vigil run exited with {proc.returncode}; see its log")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    raise SystemExit("vigil run did not answer /health in time")
-
-
 def watch(proc: subprocess.Popen[bytes], work: Path, port: int, token: str,
           args: argparse.Namespace) -> list[Sample]:
     started, samples = time.monotonic(), []
@@ -208,7 +192,7 @@ def main() -> int:
             [sys.executable, "-m", "vigil.cli", "run", "--config", str(args.config.resolve()),
              "--bind", f"127.0.0.1:{port}"], cwd=work, env=env, stdout=log, stderr=log)
         try:
-            wait_healthy(port, proc)
+            wait_healthy(port, proc, timeout=180.0)
             print(f"vigil run pid {proc.pid} in {work} (log {log_path})", flush=True)
             samples = watch(proc, work, port, token, args)
         finally:
