@@ -126,8 +126,10 @@ class PipelineParts:
 
 def reader_options(models: ModelOptions) -> ReaderOptions:
     """The plate reader settings ``service.yaml``'s ``models:`` section asks for."""
+    second = models.plate_second_opinion
     return ReaderOptions(detector_size=models.plate_detector,
-                         recogniser=models.plate_recogniser)
+                         recogniser=models.plate_recogniser,
+                         second_opinion=None if second == "none" else second)
 
 
 def load_parts(model_dir: Path, need_plates: bool, need_detector: bool,

@@ -17,10 +17,15 @@ Post-processing, in order:
    the most probable class), so only impossible ones are replaced — by the network's own
    second choice rather than a fixed look-alike table; a replaced character carries that
    second choice's probability as its confidence, so the plate's confidence drops.
-4. If no format has the text's length, ``core.plates.correct`` (look-alike table) is the
-   last resort; it leaves the text unchanged and invalid when nothing fits.
-5. *Province honesty*: a province read below :data:`PROVINCE_MIN`, or missing from a read
-   whose rest is a plate, becomes ``?`` (:data:`core.plates.UNKNOWN`): ``?A12345`` is a
+   Competing with it on the same log-likelihood scale, *length repair*: the best valid
+   plate with one character deleted (a trailing border read as ``1``, a doubled
+   province), scored with the probability that the deleted character was spurious
+   (:mod:`analytics.plates_correct`).
+4. If neither gives a plate, ``core.plates.correct`` (look-alike table) is the last
+   resort; it leaves the text unchanged and invalid when nothing fits.
+5. *Province honesty*: a province read below
+   :data:`~analytics.plates_correct.PROVINCE_MIN`, or missing from a read whose rest is a
+   plate, becomes ``?`` (:data:`core.plates.UNKNOWN`): ``?A12345`` is a
    valid read, matched against watchlists as a wildcard, never guessed into 皖.
 
 Confidence is the *minimum* of the character confidences, not their product: a plate is
@@ -39,19 +44,14 @@ import numpy as np
 
 from analytics import modelpack
 from analytics.plates_color import ColorClassifier, plate_color
+from analytics.plates_correct import SECOND_BELOW, better_read, postprocess, slot_classes, unsure
 from analytics.plates_detect import Y5FU_MODELS, Corners, PlateDetector, load_detector
 from analytics.plates_geometry import UInt8Image, rectify, split_double_row
 from analytics.plates_read import DEFAULT_RECOGNISER, CtcText, Recognizer
 from analytics.runtime import RuntimeOptions
 from core.messages import Box, Frame, PlateRead, Track
 from core.plates import (
-    FORMAT_SLOTS,
-    PROVINCES,
-    UNKNOWN,
     classify,
-    correct,
-    is_valid,
-    normalize,
     plate_class,
     unknown_province,
 )
@@ -59,10 +59,6 @@ from core.plates import (
 log = logging.getLogger(__name__)
 
 UNKNOWN_TYPE = "unknown"
-PROVINCE_MIN = 0.5
-"""Province characters read with less confidence than this are reported unknown
-(:data:`core.plates.UNKNOWN`, ``?A12345``) instead of guessed; chosen on the held-out real
-crops (training/README.md, analytics/models/README.md)."""
 OSD_BAND = 0.12
 """Top and bottom share of a picture where cameras burn in their date and name (OSD)."""
 EDGE_MARGIN = 2.0
@@ -140,86 +136,32 @@ class ReaderOptions:
     (by the searched
     picture's size, :data:`AUTO_640_FROM`); ``crop_margin`` widens the detected
     quadrilateral by that fraction of the plate's size on every side before rectifying;
-    ``min_detection_score`` filters weak detections."""
+    ``min_detection_score`` filters weak detections. ``second_opinion`` names a second
+    recogniser asked when the first is unsure (a read below ``second_below``, or no plate):
+    the more likely of the two reads wins (:func:`analytics.plates_correct.better_read`);
+    ``None`` (the default) reads with the first alone."""
 
     detector_size: int | str = "auto"
     recogniser: str = DEFAULT_RECOGNISER
+    second_opinion: str | None = None
+    second_below: float = SECOND_BELOW
     crop_margin: float = 0.06
     min_detection_score: float = 0.3
     runtime: RuntimeOptions = field(default_factory=RuntimeOptions)
-
-
-def _slot_classes(alphabet: tuple[str, ...]) -> dict[str, list[list[int]] | None]:
-    """Per format, per slot, the recogniser classes that slot allows; ``None`` for a format
-    the recogniser cannot spell (emergency plates: 应急 is not in its dictionary)."""
-    index = {char: i for i, char in enumerate(alphabet) if char}
-    table: dict[str, list[list[int]] | None] = {}
-    for name, slots in FORMAT_SLOTS.items():
-        classes = [sorted(index[c] for c in legal if c in index) for legal in slots]
-        table[name] = classes if all(classes) else None
-    return table
-
-
-def constrained_read(ctc: CtcText, alphabet: tuple[str, ...],
-                     slots: dict[str, list[list[int]] | None]) -> tuple[str, tuple[float, ...]]:
-    """The most probable legal plate of the same length as ``ctc.text``, with the chosen
-    characters' probabilities; ``("", ())`` when no format of that length is spellable."""
-    best: tuple[float, str, tuple[float, ...]] | None = None
-    for classes in slots.values():
-        if classes is None or len(classes) != len(ctc.text):
-            continue
-        picks = [allowed[int(np.argmax(ctc.char_probs[i, allowed]))]
-                 for i, allowed in enumerate(classes)]
-        confs = tuple(float(ctc.char_probs[i, k]) for i, k in enumerate(picks))
-        score = sum(math.log(max(c, 1e-12)) for c in confs)
-        if best is None or score > best[0]:
-            best = (score, "".join(alphabet[k] for k in picks), confs)
-    return ("", ()) if best is None else (best[1], best[2])
-
-
-def unsure_province(text: str, confs: tuple[float, ...],
-                    minimum: float = PROVINCE_MIN) -> tuple[str, tuple[float, ...]]:
-    """``text`` with its province replaced by :data:`core.plates.UNKNOWN` when the reader
-    was less than ``minimum`` sure of it, or when the read lacks it altogether (``A12345``:
-    cut off at the picture's edge) and the rest is a plate; unchanged otherwise."""
-    if not is_valid(text) and is_valid(UNKNOWN + text):
-        return UNKNOWN + text, (0.0, *confs)
-    if (text[:1] in PROVINCES and confs and confs[0] < minimum
-            and is_valid(UNKNOWN + text[1:])):
-        return UNKNOWN + text[1:], confs
-    return text, confs
-
-
-def postprocess(ctc: CtcText, alphabet: tuple[str, ...],
-                slots: dict[str, list[list[int]] | None]) -> tuple[str, tuple[float, ...]]:
-    """Normalised, corrected text and its character confidences (module docstring), the
-    province marked unknown when the reader did not see it (:func:`unsure_province`)."""
-    return unsure_province(*_corrected(ctc, alphabet, slots))
-
-
-def _corrected(ctc: CtcText, alphabet: tuple[str, ...],
-               slots: dict[str, list[list[int]] | None]) -> tuple[str, tuple[float, ...]]:
-    text = normalize(ctc.text)
-    if is_valid(text):
-        return text, ctc.char_confidences
-    if text == ctc.text:
-        fixed, confs = constrained_read(ctc, alphabet, slots)
-        if fixed:
-            return fixed, confs
-    fixed = correct(text)
-    if len(fixed) == len(ctc.char_confidences):
-        return fixed, ctc.char_confidences
-    return fixed, tuple(min(ctc.char_confidences, default=0.0) for _ in fixed)
 
 
 class PlateReader:
     """Detector + recogniser + colour, built once per worker at start-up (see :meth:`load`)."""
 
     def __init__(self, detector: PlateDetector, recognizer: Recognizer,
-                 classifier: ColorClassifier | None, options: ReaderOptions) -> None:
+                 classifier: ColorClassifier | None, options: ReaderOptions,
+                 second: Recognizer | None = None) -> None:
         self.detector, self.recognizer, self.classifier = detector, recognizer, classifier
-        self.options = options
-        self._slots = _slot_classes(recognizer.alphabet)
+        self.options, self.second = options, second
+        self._slots = slot_classes(recognizer.alphabet)
+        self._second_slots = slot_classes(second.alphabet) if second is not None else {}
+        self.second_reads = 0
+        """How many crops the second opinion read (bench/plates_provinces.py prints it)."""
         self._model_dir: Path | None = None
         self._large: PlateDetector | None = None
 
@@ -249,13 +191,22 @@ class PlateReader:
         classifier = ColorClassifier.load(model_dir, options.runtime)
         if classifier is None:
             log.info("plate colour classifier not installed: colour from pixel statistics")
-        reader = cls(detector, recognizer, classifier, options)
+        second = (Recognizer.load(model_dir, options.runtime, name=options.second_opinion)
+                  if options.second_opinion not in (None, options.recogniser) else None)
+        reader = cls(detector, recognizer, classifier, options, second)
         if modelpack.find(model_dir, Y5FU_MODELS[640]) is not None:
             reader._model_dir = model_dir  # "auto" may load the 640 detector when needed
         return reader
 
-    def _finish(self, ctc: CtcText, crop: UInt8Image) -> PlateText:
+    def _finish(self, ctc: CtcText, crop: UInt8Image, line: UInt8Image) -> PlateText:
+        """The plate ``ctc`` spells (corrected, second opinion when unsure), its colour
+        from ``crop`` and its type; ``line`` is what the recogniser read."""
         text, confs = postprocess(ctc, self.recognizer.alphabet, self._slots)
+        if self.second is not None and unsure(text, confs, self.options.second_below):
+            self.second_reads += 1
+            other = postprocess(self.second.read(line), self.second.alphabet,
+                                self._second_slots)
+            text, confs = better_read((text, confs), other)
         color = plate_color(crop, text, self.classifier)
         kind = classify(text) or UNKNOWN_TYPE
         known = confs[1:] if unknown_province(text) else confs  # "?" is surely unknown
@@ -266,7 +217,7 @@ class PlateReader:
     def read_crop(self, image: UInt8Image, double_row: bool = False) -> PlateText:
         """Read a BGR image that is one plate (rectified, little border)."""
         line = split_double_row(image) if double_row else image
-        return self._finish(self.recognizer.read(line), image)
+        return self._finish(self.recognizer.read(line), image, line)
 
     def read_frame(self, image: UInt8Image, roi: Box | None = None) -> list[PlateResult]:
         """Find and read every plate in a BGR picture, or inside ``roi`` (a vehicle box).
@@ -287,16 +238,16 @@ class PlateReader:
         lines = [split_double_row(c) if p.double_row else c
                  for c, p in zip(crops, found, strict=True)]
         results = []
-        for plate, quad, crop, ctc in zip(found, quads, crops,
-                                          self.recognizer.read_batch(lines), strict=True):
+        for plate, quad, crop, line, ctc in zip(found, quads, crops, lines,
+                                                self.recognizer.read_batch(lines), strict=True):
             x1, y1, x2, y2 = plate.box
             box = (x1 + x0, y1 + y0, x2 + x0, y2 + y0)
             if (not ctc.text or looks_like_osd(ctc.text, box, image.shape[0])
                     or cut_by_edge(box, image.shape[1])):
                 continue
             corners = tuple((float(x), float(y)) for x, y in quad)
-            results.append(PlateResult(self._finish(ctc, crop), box, corners, plate.score,
-                                       plate.double_row))
+            results.append(PlateResult(self._finish(ctc, crop, line), box, corners,
+                                       plate.score, plate.double_row))
         return results
 
     def read(self, frame: Frame, track: Track) -> PlateRead | None:

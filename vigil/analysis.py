@@ -142,7 +142,8 @@ class AnalysisHost:
         self._bus_url = str(options["bus"])
         self._detector = str(options.get("detector", "onnx"))
         self._reader = reader_options(ModelOptions.model_validate(
-            {key: options[key] for key in ("plate_detector", "plate_recogniser")
+            {key: options[key] for key in ("plate_detector", "plate_recogniser",
+                                       "plate_second_opinion")
              if key in options}))
         self._lock = threading.Lock()
         self._bus: LoopThread | None = None

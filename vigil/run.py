@@ -150,6 +150,7 @@ def analysis_spec(service: Service) -> ConsumerSpec:
     return ConsumerSpec(FACTORY, {"bus": service.bus, "model_dir": service.models.dir,
                                   "plate_detector": service.models.plate_detector,
                                   "plate_recogniser": service.models.plate_recogniser,
+                                  "plate_second_opinion": service.models.plate_second_opinion,
                                   "evidence_dir": service.evidence_dir,
                                   "live_dir": service.live_dir})
 

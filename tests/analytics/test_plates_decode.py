@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from analytics.plates import _slot_classes, constrained_read, postprocess, unsure_province
+from analytics.plates_correct import constrained_read, postprocess, slot_classes, unsure_province
 from analytics.plates_detect import decode_retina, decode_y5fu, retina_priors
 from analytics.plates_geometry import Letterbox
 from analytics.plates_read import CtcText, ctc_greedy
@@ -68,7 +68,7 @@ def _ctc(text: str, conf: float = 0.9, second: dict[int, tuple[str, float]] | No
     return CtcText(text, tuple(conf for _ in text), probs)
 
 
-SLOTS = _slot_classes(ALPHABET)
+SLOTS = slot_classes(ALPHABET)
 
 
 @pytest.mark.parametrize(("ctc", "text", "changed"), [

