@@ -5,6 +5,11 @@
     /usr/bin/python3 tests/ingest/rtsp_server.py --port 8554 --testsrc 352x288
 
 Serves ``rtsp://127.0.0.1:<port>/cam`` and prints ``READY <port>`` once listening.
+``--file`` may be given several times (bench/capacity.py: one mount per camera): file k
+(from 0) is served at ``/cam<k>``, and the first also at ``/cam``. ``--events`` prints
+``PLAY <mount> <unix time>`` when a client's pipeline starts playing and ``LOOP <mount>
+<unix time>`` when a file starts over, so a bench knows which video second was on the wire
+when (the loop adds a few milliseconds per round, which a fixed clip length would miss).
 ``--file`` plays an H.264 MP4 in real time and loops it (the EOS is dropped at the demuxer
 and the file sought back to 0); ``--udp`` re-serves MPEG-TS pushed to udp://127.0.0.1:P
 (the buffer-size / ignore-pcr settings from docs/platform-notes.md make the first frame
@@ -20,6 +25,7 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
+import time
 from typing import Any
 
 import gi
@@ -31,10 +37,10 @@ from gi.repository import GLib, Gst, GstRtspServer  # noqa: E402
 PAY = "rtph264pay name=pay0 pt=96 config-interval=1"
 
 
-def launch_line(args: argparse.Namespace) -> str:
-    """The media pipeline for the chosen mode."""
-    if args.file:
-        return (f"( filesrc location={args.file} ! qtdemux name=demux ! "
+def launch_line(args: argparse.Namespace, file: str | None = None) -> str:
+    """The media pipeline for the chosen mode (``file``: the one for this mount)."""
+    if file:
+        return (f"( filesrc location={file} ! qtdemux name=demux ! "
                 f"h264parse config-interval=-1 ! identity sync=true ! {PAY} )")
     if args.udp:
         return (f"( udpsrc port={args.udp} buffer-size=4194304 caps=video/mpegts ! "
@@ -45,14 +51,24 @@ def launch_line(args: argparse.Namespace) -> str:
             f"x264enc tune=zerolatency speed-preset=ultrafast key-int-max=25 ! {PAY} )")
 
 
-def loop_on_eos(_factory: Any, media: Any) -> None:
+def event(kind: str, mount: str | None) -> None:
+    """One ``--events`` line (only when a mount name was given)."""
+    if mount is not None:
+        print(f"{kind} {mount} {time.time():.3f}", flush=True)
+
+
+def loop_on_eos(_factory: Any, media: Any, mount: str | None = None) -> None:
     """Make a file play forever: drop the demuxer's EOS and seek back to the start."""
     demux = media.get_element().get_by_name("demux")
     if demux is None:
         return
+    if mount is not None:
+        media.connect("new-state", lambda _m, state: event("PLAY", mount)
+                      if state == Gst.State.PLAYING else None)
 
     def rewind() -> bool:
         demux.seek_simple(Gst.Format.TIME, Gst.SeekFlags.FLUSH | Gst.SeekFlags.KEY_UNIT, 0)
+        event("LOOP", mount)
         return False
 
     def probe(_pad: Any, info: Any) -> Any:
@@ -71,20 +87,28 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, required=True)
     mode = parser.add_mutually_exclusive_group(required=True)
-    mode.add_argument("--file")
+    mode.add_argument("--file", action="append")
     mode.add_argument("--udp", type=int)
     mode.add_argument("--testsrc")
+    parser.add_argument("--events", action="store_true",
+                        help="print PLAY/LOOP lines with the time (files only)")
     args = parser.parse_args()
     Gst.init(None)
     server = GstRtspServer.RTSPServer()
     server.set_address("127.0.0.1")
     server.set_service(str(args.port))
-    factory = GstRtspServer.RTSPMediaFactory()
-    factory.set_launch(launch_line(args))
-    factory.set_shared(bool(args.udp))
+    mounts = [("/cam", None)] if not args.file else [
+        (f"/cam{k}", file) for k, file in enumerate(args.file)]
     if args.file:
-        factory.connect("media-configure", loop_on_eos)
-    server.get_mount_points().add_factory("/cam", factory)
+        mounts.insert(0, ("/cam", args.file[0]))
+    for mount, file in mounts:
+        factory = GstRtspServer.RTSPMediaFactory()
+        factory.set_launch(launch_line(args, file))
+        factory.set_shared(bool(args.udp))
+        if file:
+            name = mount if args.events else None
+            factory.connect("media-configure", lambda f, m, n=name: loop_on_eos(f, m, n))
+        server.get_mount_points().add_factory(mount, factory)
     if server.attach(None) == 0:
         print(f"cannot listen on 127.0.0.1:{args.port}", file=sys.stderr, flush=True)
         return 1
