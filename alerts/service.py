@@ -29,6 +29,7 @@ from core import topics
 from core.bus import Bus, Delivery
 from core.clock import Clock
 from core.consume import ConsumerSettings, MessageGuard, Subscription, consume, store_parker
+from core.counters import FLOW
 from core.messages import Alert, AlertState, AlertTransition, Observation, SceneEvent, Sighting
 from core.store import AlertQuery, Store
 from core.supervise import Factory, RestartPolicy, every, start_supervised
@@ -66,6 +67,8 @@ class AlertService:
     async def handle(self, observation: Observation) -> list[Alert]:
         """Evaluate one observation; returns the alerts accepted (committed) for it."""
         if isinstance(observation, Sighting):
+            FLOW.alert_lag_s = max(0.0, self.clock.now() - observation.last_seen)
+            FLOW.sightings_handled += 1
             await asyncio.to_thread(self.store.add_sighting, observation)
         raised = self.engine.evaluate(observation)
         for alert in raised:

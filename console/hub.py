@@ -18,7 +18,7 @@ again only when its cursor has reached the hub's ``last_id`` — checked and swi
 that are ``<= cursor`` are dropped. Nothing is lost and nothing is sent twice, and a slow
 client costs one queue of memory, not a backlog.
 
-**Backpressure (architecture.md rule 4).** A client whose queue stays full for
+**Backpressure (docs/architecture.md rule 4).** A client whose queue stays full for
 ``stall_after`` seconds (it is not reading) is disconnected with close code 4008; it
 reconnects with its last id and replays from the store.
 """
@@ -33,7 +33,7 @@ import os
 import socket
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from console.context import ConsoleSettings
@@ -78,10 +78,21 @@ def envelope(kind: str, event_id: int | None, data: Any, replay: bool = False) -
                       ensure_ascii=True, separators=(",", ":"))
 
 
-def event_envelope(detail: EventDetail, settings: ConsoleSettings, replay: bool) -> str:
+def event_envelope(detail: EventDetail, settings: ConsoleSettings, replay: bool,
+                   read_at: float | None = None) -> str:
     """``alert`` for a new alert (data: the alert), else the timeline kind (``transition``,
-    ``escalation``, ``dispatch``) with data ``{alert, transition}``."""
-    alert = alert_json(detail.record, settings.sla)
+    ``escalation``, ``dispatch``) with data ``{alert, transition}``.
+
+    ``read_at`` (when this console read the event to send it) stands in for a ``pushed_at``
+    the store does not have yet. The ``raised`` event commits with the alert, and the
+    publisher stamps ``pushed_at`` only after its bus publish returns, in a later
+    transaction; that very publish is what wakes the hub, so a live alert was nearly always
+    read before its stamp and went out with ``pushed_at: null``. Whichever is set, it is
+    the moment the alert went out to the consoles."""
+    record = detail.record
+    if record.pushed_at is None and read_at is not None:
+        record = replace(record, pushed_at=read_at)
+    alert = alert_json(record, settings.sla)
     event_id = detail.event.id
     if detail.event.kind == "raised":
         return envelope("alert", event_id, alert, replay)
@@ -217,7 +228,8 @@ class Hub:
     def _frames(self, after: int, limit: int, replay_until: int = 0) -> list[tuple[int, str]]:
         """Blocking: events after ``after`` as ready frames (run in a worker thread)."""
         details = self.store.event_details_after(after, limit)
-        return [(d.event.id, event_envelope(d, self.settings, d.event.id <= replay_until))
+        now = self.clock.now()
+        return [(d.event.id, event_envelope(d, self.settings, d.event.id <= replay_until, now))
                 for d in details]
 
     async def _poll(self) -> None:

@@ -1,4 +1,4 @@
-"""Prometheus metrics with stable stage names (architecture.md, rule 12).
+"""Prometheus metrics with stable stage names (docs/architecture.md, rule 12).
 
 A custom collector reads the registry at scrape time, so a removed camera's series vanish
 instead of lingering with their last value.
@@ -14,17 +14,21 @@ from prometheus_client.registry import Collector
 
 from console.hub import WsStats
 from console.registry import CameraRegistry
-from core.counters import DISPATCH, DispatchStats
+from core.counters import DISPATCH, FLOW, DispatchStats, FlowStats
 from core.messages import CameraState
 from core.retention import RETENTION, RetentionStats
 from core.supervise import STATS, SupervisionStats
 
+Family = GaugeMetricFamily | CounterMetricFamily
+
 
 class CameraCollector(Collector):
+    """Ingest per camera, from the newest status each camera's worker published."""
+
     def __init__(self, cameras: CameraRegistry) -> None:
         self._cameras = cameras
 
-    def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
+    def collect(self) -> Iterator[Family]:
         fps = GaugeMetricFamily("vigil_ingest_fps", "Decoded frames per second", labels=["camera"])
         state = GaugeMetricFamily("vigil_ingest_state", "1 for the camera's current state",
                                   labels=["camera", "state"])
@@ -37,6 +41,8 @@ class CameraCollector(Collector):
                                    labels=["camera"])
         last = GaugeMetricFamily("vigil_ingest_last_frame_timestamp_seconds",
                                  "When the last frame was decoded", labels=["camera"])
+        lag = GaugeMetricFamily("vigil_ingest_lag_seconds", "Seconds of a live stream "
+                                "received but not yet read by the decoder", labels=["camera"])
         for view in self._cameras.views():
             cid, st = view.camera.id, view.status
             current = st.state if st else CameraState.CONNECTING
@@ -46,9 +52,89 @@ class CameraCollector(Collector):
             drops.add_metric([cid], float(st.drops) if st else 0.0)
             reconnects.add_metric([cid], float(st.reconnects) if st else 0.0)
             decode.add_metric([cid], st.decode_ms if st else 0.0)
+            lag.add_metric([cid], st.lag_s if st else 0.0)
             if st and st.last_frame_at:
                 last.add_metric([cid], st.last_frame_at)
-        yield from (fps, state, drops, reconnects, decode, last)
+        yield from (fps, state, drops, reconnects, decode, last, lag)
+
+
+class AnalysisCollector(Collector):
+    """Analysis per camera and stage, and load shedding (ingest/shedding.py). Counters are
+    totals carried in the camera statuses, so they only grow (a worker process restart
+    starts them again from 0, which Prometheus' ``rate()`` treats as a reset)."""
+
+    def __init__(self, cameras: CameraRegistry) -> None:
+        self._cameras = cameras
+
+    def collect(self) -> Iterator[Family]:
+        cam, stage, reason = ["camera"], ["camera", "stage"], ["camera", "reason"]
+        frames = CounterMetricFamily("vigil_analysis_frames", "Frames analysed", labels=cam)
+        skipped = CounterMetricFamily(
+            "vigil_ingest_frames_skipped", "Decoded frames not analysed, by reason: max_fps, "
+            "shed (load shedding), overwritten (slot overwritten before it was taken)",
+            labels=reason)
+        fps = GaugeMetricFamily("vigil_analysis_fps", "Frames analysed per second, last 5 s",
+                                labels=cam)
+        target = GaugeMetricFamily("vigil_analysis_target_fps", "Rate the camera may be "
+                                   "analysed at now (lower while shedding)", labels=cam)
+        steps = CounterMetricFamily("vigil_analysis_shed_steps",
+                                    "Times load shedding lowered the camera's rate", labels=cam)
+        seconds = CounterMetricFamily("vigil_analysis_stage_seconds",
+                                      "Wall time spent per pipeline stage", labels=stage)
+        calls = CounterMetricFamily("vigil_analysis_stage_calls",
+                                    "Analysed frames the stage ran in", labels=stage)
+        backlog = GaugeMetricFamily("vigil_analysis_backlog_seconds", "Seconds from capture "
+                                    "to analysis of the newest analysed frame", labels=cam)
+        for view in self._cameras.views():
+            cid, st = view.camera.id, view.status
+            if st is None:
+                continue
+            frames.add_metric([cid], float(st.analysed))
+            for why, count in (("max_fps", st.skipped), ("shed", st.shed),
+                               ("overwritten", st.drops)):
+                skipped.add_metric([cid, why], float(count))
+            fps.add_metric([cid], st.analysed_fps)
+            if st.target_fps is not None:
+                target.add_metric([cid], st.target_fps)
+            steps.add_metric([cid], float(st.shed_steps))
+            for name, spent, count in st.stages:
+                seconds.add_metric([cid, name], spent)
+                calls.add_metric([cid, name], float(count))
+            backlog.add_metric([cid], st.backlog_s)
+        yield from (frames, skipped, fps, target, steps, seconds, calls, backlog)
+
+
+class FlowCollector(Collector):
+    """Queues between stages: bus publisher depth per process (this one's from
+    :data:`core.counters.FLOW`, worker processes' from their cameras' statuses) and the
+    alert service's lag."""
+
+    def __init__(self, cameras: CameraRegistry, flow: FlowStats) -> None:
+        self._cameras, self._flow = cameras, flow
+
+    def collect(self) -> Iterator[Family]:
+        depth = GaugeMetricFamily("vigil_publisher_queue_depth",
+                                  "Messages waiting in a bus publisher, by process",
+                                  labels=["process"])
+        for name, reader in sorted(self._flow.publishers.items()):
+            depth.add_metric([name], float(reader()))
+        newest: dict[int, tuple[float, int]] = {}
+        for view in self._cameras.views():
+            st = view.status
+            if st is not None and st.worker_pid:
+                at = st.last_frame_at or st.since
+                if st.worker_pid not in newest or newest[st.worker_pid][0] < at:
+                    newest[st.worker_pid] = (at, st.publish_pending)
+        for pid, (_, pending) in sorted(newest.items()):
+            depth.add_metric([f"ingest-{pid}"], float(pending))
+        yield depth
+        if self._flow.alert_lag_s is not None:
+            yield GaugeMetricFamily("vigil_alert_service_lag_seconds", "Age of the newest "
+                                    "sighting when the alert service handled it",
+                                    value=self._flow.alert_lag_s)
+        yield CounterMetricFamily("vigil_alert_service_sightings",
+                                  "Sightings the alert service handled",
+                                  value=self._flow.sightings_handled)
 
 
 class WsCollector(Collector):
@@ -156,6 +242,8 @@ def render(cameras: CameraRegistry, ws: WsStats | None = None,
     """The exposition text. ``dead_letters`` is the store's count (None: no store)."""
     registry = CollectorRegistry(auto_describe=False)
     registry.register(CameraCollector(cameras))
+    registry.register(AnalysisCollector(cameras))
+    registry.register(FlowCollector(cameras, FLOW))
     registry.register(SupervisionCollector(STATS))
     registry.register(DispatchCollector(DISPATCH, dead_letters))
     registry.register(RetentionCollector(RETENTION))

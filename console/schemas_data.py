@@ -25,6 +25,16 @@ class CameraOut(Mirror):
     reconnects: int
     drops: int
     decode_ms: float
+    analysed: int = Field(description="frames analysed (total)")
+    analysed_fps: float = Field(description="frames analysed per second, last 5 s")
+    target_fps: float | None = Field(
+        description="rate the camera may be analysed at now; below max_fps while shedding")
+    skipped: int = Field(description="frames not analysed because of max_fps (total)")
+    shed: int = Field(description="frames not analysed because of load shedding (total)")
+    shedding: bool = Field(description="load shedding holds the camera below its max_fps")
+    backlog_s: float = Field(description="seconds from capture to analysis, newest frame")
+    lag_s: float = Field(description="seconds of live stream received, not yet decoded")
+    worker_pid: int = Field(description="process decoding and analysing it (0: unknown)")
     url: str
     evidence_url: str | None
     location: dict[str, Any] | None

@@ -8,6 +8,7 @@ and ``vigil run`` runs both in one process, so a plain counter here is what conn
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 
@@ -21,3 +22,18 @@ class DispatchStats:
 
 
 DISPATCH = DispatchStats()
+
+
+@dataclass(slots=True)
+class FlowStats:
+    """How far behind the node's main process runs: the alert service's lag and the depth
+    of its bus publishers' queues (worker processes report theirs in camera statuses)."""
+
+    alert_lag_s: float | None = None
+    """Age of the newest sighting when the alert service handled it (now − last_seen)."""
+    sightings_handled: int = 0
+    publishers: dict[str, Callable[[], int]] = field(default_factory=dict)
+    """Queue depth readers of this process's bus publishers, by name."""
+
+
+FLOW = FlowStats()

@@ -1,4 +1,4 @@
-"""The closed set of messages that stages exchange (architecture.md, rule 1).
+"""The closed set of messages that stages exchange (docs/architecture.md, rule 1).
 
 Every message is a frozen, slotted dataclass. ``Frame`` carries pixels and never leaves the
 process that decoded it; every other message is small and crosses processes through
@@ -18,7 +18,7 @@ Box = tuple[float, float, float, float]
 
 
 class CameraState(enum.StrEnum):
-    """Camera worker lifecycle (architecture.md, rule 8)."""
+    """Camera worker lifecycle (docs/architecture.md, rule 8)."""
 
     CONNECTING = "connecting"
     STREAMING = "streaming"
@@ -40,7 +40,7 @@ class CameraHealth(enum.StrEnum):
 
 
 class AlertState(enum.StrEnum):
-    """Alert workflow: 预警 → 签收 → 处置 → 反馈 → closed (integration.md §5)."""
+    """Alert workflow: 预警 → 签收 → 处置 → 反馈 → closed (docs/integration.md §5)."""
 
     NEW = "new"
     SIGNED = "signed"
@@ -157,7 +157,30 @@ class CameraStatus:
     last_frame_at: float | None = None
     reconnects: int = 0
     drops: int = 0
+    """Frames overwritten in the latest-frame slot before analysis took them (a total)."""
     decode_ms: float = 0.0
+    analysed: int = 0
+    """Frames the analytics pipeline analysed (a total, like every count below)."""
+    analysed_fps: float = 0.0
+    target_fps: float | None = None
+    """The rate the camera may be analysed at now: lower than ``max_fps`` while load
+    shedding; None when neither limits it."""
+    skipped: int = 0
+    """Decoded frames not delivered because of ``max_fps``."""
+    shed: int = 0
+    """Frames refused by load shedding (ingest/shedding.py)."""
+    shed_steps: int = 0
+    """Times load shedding lowered the camera's rate."""
+    backlog_s: float = 0.0
+    """Seconds from capture to analysis of the frame being (or last) analysed."""
+    stages: tuple[tuple[str, float, int], ...] = ()
+    """``(stage, seconds, calls)`` totals of the analytics pipeline's stages."""
+    publish_pending: int = 0
+    """Messages waiting in the bus publisher of the camera's worker process."""
+    worker_pid: int = 0
+    """The process that decodes and analyses the camera (0: unknown)."""
+    lag_s: float = 0.0
+    """Seconds of a live stream received but not yet read by the decoder (0 for files)."""
 
 
 Observation = Sighting | SceneEvent | CameraStatus

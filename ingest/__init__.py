@@ -9,6 +9,7 @@ Map of the package (one concern per file):
 * :mod:`ingest.errors`    how FFmpeg failures map onto ``core.errors`` (all retried).
 * :mod:`ingest.slot`      latest-frame slot (newest wins, drops counted).
 * :mod:`ingest.health`    frozen / black / blank / degraded, fps, decode time.
+* :mod:`ingest.shedding`  analysis counters per camera and load shedding (lower rate, counted).
 * :mod:`ingest.lifecycle` the camera state machine and its one ``transition()``.
 * :mod:`ingest.worker`    ``CameraWorker``: control/watchdog thread + decode sessions.
 * :mod:`ingest.ring` / :mod:`ingest.clip` / :mod:`ingest.recorder`

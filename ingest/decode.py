@@ -169,3 +169,39 @@ class RateLimit:
         late = self._due is None or at > self._due + self._period
         self._due = (at if late or self._due is None else self._due) + self._period
         return True
+
+
+class StreamLag:
+    """How far the demuxer runs behind a live stream: seconds of video that arrived in the
+    socket but have not been read yet (what piled up when a node was overloaded).
+
+    Each packet's media time (``dts``, else ``pts``, in seconds) is compared with the wall
+    time it was read at: ``offset = read_at - media``. The smallest offset of the connection
+    is the stream read without delay; ``lag`` is how much later than that the current
+    packet came. A stream whose media time goes backwards (a server looping a file) starts
+    a new baseline. Sender jitter shows as a few tens of milliseconds.
+    """
+
+    def __init__(self) -> None:
+        self._base: float | None = None
+        self._media = 0.0
+        self.lag = 0.0
+
+    def packet(self, media: float | None, read_at: float) -> float:
+        """One packet; returns the current lag (unchanged for a packet without a time)."""
+        if media is None:
+            return self.lag
+        offset = read_at - media
+        if self._base is None or media < self._media or offset < self._base:
+            self._base = offset
+        self._media = media
+        self.lag = offset - self._base
+        return self.lag
+
+
+def media_time(packet: VideoPacket) -> float | None:
+    """A packet's decode (else presentation) time in seconds; None when it has neither."""
+    stamp = packet.dts if packet.dts is not None else packet.pts
+    if stamp is None or packet.time_base is None:
+        return None
+    return float(stamp * packet.time_base)

@@ -13,7 +13,15 @@ import av.error
 
 from core.errors import SourceError
 from core.redact import redact_url
-from ingest.decode import PacketDecoder, RateLimit, open_input, to_picture, video_stream
+from ingest.decode import (
+    PacketDecoder,
+    RateLimit,
+    StreamLag,
+    media_time,
+    open_input,
+    to_picture,
+    video_stream,
+)
 from ingest.errors import map_av_error
 from ingest.source import Picture, SourceBase, VideoPacket
 
@@ -21,7 +29,15 @@ log = logging.getLogger(__name__)
 
 
 class LiveSource(SourceBase):
-    """One connection to a live stream. Ending without an error is a disconnect."""
+    """One connection to a live stream. Ending without an error is a disconnect.
+
+    Decoding runs in the session's own thread and never waits for analysis (the slot is
+    newest-wins), so a slow analysis cannot leave video unread in the socket; the CPU it
+    takes from this thread can, and ``stats.lag`` (:class:`ingest.decode.StreamLag`) shows
+    how many seconds of stream are waiting to be read.
+    """
+
+    _lag: StreamLag
 
     def frames(self) -> Generator[Picture, None, None]:
         url = self.spec.url
@@ -34,6 +50,7 @@ class LiveSource(SourceBase):
                 self._sink.attach(stream)
             decoder = PacketDecoder(stream, self.stats, url)
             limit = RateLimit(self.spec.max_fps)
+            self._lag = StreamLag()
             try:
                 for packet in container.demux(stream):
                     if self._closed.is_set():
@@ -52,6 +69,7 @@ class LiveSource(SourceBase):
             return
         self.stats.packets += 1
         at = self._clock.now()
+        self.stats.lag = self._lag.packet(media_time(packet), at)
         if self._sink is not None:
             self._sink.add(packet, at)
         for frame, cpu in decoder.decode(packet):

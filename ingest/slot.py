@@ -1,6 +1,6 @@
 """The latest-frame slot between a camera's decode thread and whoever analyses its frames.
 
-Policy when full: newest wins (architecture.md rule 4). Analytics that fall behind must see
+Policy when full: newest wins (docs/architecture.md rule 4). Analytics that fall behind must see
 the present, not a growing backlog of the past, and the decoder must never block on a slow
 consumer (a blocked demuxer makes the camera's own buffers overflow and smear the picture).
 Every frame overwritten before anyone took it is counted in ``drops``.

@@ -62,6 +62,9 @@ class SourceStats:
         self.warmup_errors = 0
         self.skipped = 0
         """Pictures decoded but not delivered because of ``max_fps``."""
+        self.lag = 0.0
+        """Seconds a live stream's newest packet was read later than its best (a gauge;
+        :class:`ingest.decode.StreamLag`); 0 for files."""
 
 
 class PacketSink(Protocol):
@@ -77,7 +80,7 @@ class PacketSink(Protocol):
 
 
 class FrameSource(Protocol):
-    """One connection's worth of decoded pictures (architecture.md rule 2: one verb)."""
+    """One connection's worth of decoded pictures (docs/architecture.md rule 2: one verb)."""
 
     stats: SourceStats
 

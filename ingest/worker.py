@@ -16,7 +16,13 @@ attempt count restarts after ``STABLE_AFTER`` s of streaming, and a refusal (401
 missing file; see :mod:`ingest.errors`) always waits the full cap. A camera never gives up.
 
 Statuses go to ``on_status`` on every transition, on every health change, and every
-``STATUS_EVERY`` s so metrics (fps, drops, reconnects, decode_ms, last_frame_at) stay fresh.
+``STATUS_EVERY`` s so metrics (fps, drops, reconnects, decode_ms, last_frame_at, and the
+analysis counters of :class:`ingest.shedding.AnalysisMeter`) stay fresh. Counters in a status
+are totals since the camera was first started in this process, never per-interval figures.
+
+Load shedding: before a decoded picture goes into the slot, the camera's ``meter`` may refuse
+it (the analysis cannot keep up; see :mod:`ingest.shedding`); the picture is counted as shed,
+health and fps still see it, and the decode thread goes on draining the source.
 ``on_status`` is called from the control thread (and from ``start``/``stop``); it must be
 quick and thread-safe, and an exception in it is logged, never fatal.
 """
@@ -24,6 +30,7 @@ quick and thread-safe, and an exception in it is logged, never fatal.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -40,6 +47,7 @@ from ingest.lifecycle import CameraLifecycle
 from ingest.recorder import EvidenceRecorder
 from ingest.ring import PacketRing
 from ingest.session import Session
+from ingest.shedding import AnalysisMeter
 from ingest.slot import FrameSlot
 from ingest.source import Picture, SourceSpec, SourceStats, is_file, open_source
 
@@ -53,13 +61,16 @@ class CameraWorker:
     """Runs one camera until ``stop()``. Frames: ``worker.slot.take(timeout)``."""
 
     TICK = 0.1
-    STATUS_EVERY = 5.0
+    STATUS_EVERY = 2.0
     STABLE_AFTER = 10.0
 
     def __init__(self, camera: Camera, on_status: StatusSink, clock: Clock | None = None,
-                 slot: FrameSlot | None = None) -> None:
+                 slot: FrameSlot | None = None, meter: AnalysisMeter | None = None) -> None:
+        """``slot`` and ``meter`` outlive the worker when given (the worker set keeps them
+        across the camera's restarts, so consumers and counters carry on)."""
         self.camera = camera
         self.slot = slot if slot is not None else FrameSlot()
+        self.meter = meter if meter is not None else AnalysisMeter(camera.ingest.max_fps, clock)
         self.stats = SourceStats()
         self.health = HealthMonitor.from_options(camera.ingest)
         self.ring = PacketRing(camera.ingest.ring_seconds) if camera.ingest.ring_seconds else None
@@ -89,12 +100,18 @@ class CameraWorker:
     def status(self) -> CameraStatus:
         """A snapshot of the camera's state and metrics."""
         now = self._clock.monotonic()
-        life = self._life
+        life, meter = self._life, self.meter
         return CameraStatus(
             camera_id=self.camera.id, state=life.state, since=life.since, detail=life.detail,
             fps=round(self.health.fps(now), 2), health=self._health(now),
             last_frame_at=self._last_frame_at, reconnects=self.reconnects,
-            drops=self.slot.drops, decode_ms=round(self.health.decode_ms, 3))
+            drops=self.slot.drops, decode_ms=round(self.health.decode_ms, 3),
+            analysed=meter.analysed, analysed_fps=round(meter.analysed_fps(), 2),
+            target_fps=meter.target_fps, skipped=meter.skipped_before + self.stats.skipped,
+            shed=meter.shed, shed_steps=meter.shedder.steps,
+            backlog_s=round(meter.backlog(), 3), stages=meter.stages(),
+            publish_pending=meter.publish_pending, worker_pid=os.getpid(),
+            lag_s=round(self.stats.lag, 3))
 
     def start(self) -> None:
         """Start the threads (or publish ``disabled``); returns at once."""
@@ -135,6 +152,8 @@ class CameraWorker:
             self._recorder.stop(max(0.0, end - time.monotonic()))
         if self._life.can(S.STOPPED):
             self._life.transition(S.STOPPED, "stopped")
+        self.meter.skipped_before += self.stats.skipped  # the next worker starts from 0
+        self.stats.skipped = 0
 
     def stop(self, timeout: float = 2.0) -> None:
         self.request_stop()
@@ -235,7 +254,8 @@ class CameraWorker:
         if session.abandoned or session is not self._session:
             return
         self._seq += 1
-        self.slot.put(Frame(self.camera.id, self._seq, picture.captured_at, picture.image))
+        if self.meter.admit(picture.captured_at, self.stats.lag):
+            self.slot.put(Frame(self.camera.id, self._seq, picture.captured_at, picture.image))
         self.health.observe(picture.image, picture.captured_at, self._clock.monotonic(),
                             picture.decode_ms)
         self._last_frame_at = picture.captured_at

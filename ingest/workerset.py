@@ -3,7 +3,8 @@
 A camera is restarted only when a field that ingest reads changed (URLs, transport,
 credentials, enabled, ingest options); a change to its name, zones, analytics or schedule
 keeps the stream running and just replaces the stored ``Camera``. A camera's ``FrameSlot``
-survives its restarts, so an in-process consumer holding it keeps receiving frames.
+survives its restarts, so an in-process consumer holding it keeps receiving frames, and so
+does its ``AnalysisMeter``, so its counters stay monotonic (only ``max_fps`` is re-read).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from core.clock import Clock
 from core.config.models import Camera
 from ingest.consumer import FrameConsumer
+from ingest.shedding import AnalysisMeter
 from ingest.slot import FrameSlot
 from ingest.worker import CameraWorker, StatusSink
 
@@ -77,6 +79,7 @@ class WorkerSet:
         self._lock = threading.Lock()
         self._workers: dict[str, CameraWorker] = {}
         self._slots: dict[str, FrameSlot] = {}
+        self._meters: dict[str, AnalysisMeter] = {}
 
     def apply(self, cameras: Sequence[Camera]) -> Plan:
         """Start, stop and restart workers so exactly ``cameras`` run; returns the plan."""
@@ -89,6 +92,7 @@ class WorkerSet:
             _stop_all(leaving)
             for cid in plan.stop:
                 self._slots.pop(cid).close()
+                self._meters.pop(cid, None)
             for cid in (*plan.start, *plan.restart):
                 self._start(wanted[cid])
             for cid in plan.keep:
@@ -100,7 +104,12 @@ class WorkerSet:
 
     def _start(self, camera: Camera) -> None:
         slot = self._slots.setdefault(camera.id, FrameSlot())
-        worker = CameraWorker(camera, self._on_status, self._clock, slot)
+        meter = self._meters.get(camera.id)
+        if meter is None:
+            meter = self._meters[camera.id] = AnalysisMeter(camera.ingest.max_fps, self._clock)
+        else:
+            meter.configure(camera.ingest.max_fps)
+        worker = CameraWorker(camera, self._on_status, self._clock, slot, meter)
         self._workers[camera.id] = worker
         worker.start()
         self._tell(lambda c: c.camera_started(worker), camera.id)
@@ -142,6 +151,7 @@ class WorkerSet:
             self._workers.clear()
             slots = list(self._slots.values())
             self._slots.clear()
+            self._meters.clear()
         self._tell_stopped([w.camera.id for w in leaving])
         _stop_all(leaving)
         self._tell(lambda c: c.close(), "*")

@@ -86,10 +86,11 @@ class _CameraRun:
         slot, cid = self.worker.slot, self.worker.camera.id
         while not self.stop.is_set() and slot is not None:
             frame = slot.take(timeout=0.5)
+            self.worker.meter.publish_pending = self.host.pending()
             try:
                 if frame is not None:
                     self._live(frame)
-                outputs = self.pipeline.process(frame) if frame and self.pipeline else []
+                outputs = self._analyse(frame) if frame and self.pipeline else []
                 for message in outputs:
                     self._emit(message)
                 self._cut_due_clips()
@@ -97,6 +98,19 @@ class _CameraRun:
                 log.exception("camera %s: analytics failed on a frame", cid)
         for message in self.pipeline.flush(time.time()) if self.pipeline else []:
             self._emit(message)
+
+    def _analyse(self, frame: Frame) -> list[Sighting | SceneEvent]:
+        """Run the pipeline on ``frame`` and tell the camera's meter what it cost (stage
+        times are the growth of the pipeline's own ``times`` over this frame), which also
+        drives load shedding (ingest/shedding.py)."""
+        assert self.pipeline is not None
+        meter, times = self.worker.meter, self.pipeline.times.seconds
+        before = dict(times)
+        meter.begin(frame.captured_at)
+        try:
+            return list(self.pipeline.process(frame))
+        finally:
+            meter.end({k: v - before.get(k, 0.0) for k, v in times.items()})
 
     def _live(self, frame: Frame) -> None:
         """The camera wall's picture: a small JPEG, replaced atomically about once a second."""
@@ -150,6 +164,11 @@ class AnalysisHost:
         self._parts = PipelineParts()
         self._failed: set[str] = set()
         self._runs: dict[str, _CameraRun] = {}
+
+    def pending(self) -> int:
+        """Messages waiting in this process's bus publisher (0 before the first)."""
+        bus = self._bus
+        return bus.publisher.pending if bus is not None else 0
 
     def publish(self, topic: str, message: Sighting | SceneEvent) -> None:
         with self._lock:

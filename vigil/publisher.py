@@ -14,6 +14,7 @@ import logging
 import threading
 
 from core.bus import Bus, open_bus
+from core.counters import FLOW
 from core.errors import BusError
 from core.messages import WireMessage
 from core.retry import Backoff
@@ -22,8 +23,12 @@ log = logging.getLogger(__name__)
 
 
 class BusPublisher:
-    def __init__(self, bus: Bus, loop: asyncio.AbstractEventLoop, bound: int = 10_000) -> None:
+    def __init__(self, bus: Bus, loop: asyncio.AbstractEventLoop, bound: int = 10_000,
+                 name: str = "main") -> None:
+        """``name`` labels this publisher's queue depth on ``/metrics``
+        (``vigil_publisher_queue_depth{process}``)."""
         self._bus = bus
+        self.name = name
         self._loop = loop
         self._queue: asyncio.Queue[tuple[str, WireMessage]] = asyncio.Queue(bound)
         self.dropped = 0
@@ -49,6 +54,7 @@ class BusPublisher:
 
     def start(self) -> None:
         self._task = self._loop.create_task(self._pump())
+        FLOW.publishers[self.name] = lambda: self.pending
 
     async def _pump(self) -> None:
         failures = 0
@@ -67,6 +73,7 @@ class BusPublisher:
                     await asyncio.sleep(wait)
 
     async def stop(self) -> None:
+        FLOW.publishers.pop(self.name, None)
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -82,7 +89,7 @@ class LoopThread:
                                         daemon=True)
         self._thread.start()
         self.bus = asyncio.run_coroutine_threadsafe(open_bus(bus_url), self.loop).result(30)
-        self.publisher = BusPublisher(self.bus, self.loop)
+        self.publisher = BusPublisher(self.bus, self.loop, name="analysis")
         self.loop.call_soon_threadsafe(self.publisher.start)
 
     def close(self, timeout: float = 5.0) -> None:

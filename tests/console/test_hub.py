@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from typing import Any
 
 from console.context import ConsoleSettings
 from console.hub import Hub, Subscriber
@@ -34,6 +35,34 @@ async def test_a_resume_behind_the_log_replays_even_if_the_hub_lags() -> None:
         events = [(f["id"], f["replay"]) for f in frames if f["kind"] == "alert"]
         assert events == [(3, True), (4, True), (5, True)]
         assert sub.live and sub.cursor == 5
+    finally:
+        await hub.stop()
+        store.close()
+
+
+async def test_every_alert_envelope_carries_pushed_at() -> None:
+    """The ``raised`` event commits with the alert, before the publisher stamps
+    ``pushed_at``; an envelope read in between used to say ``pushed_at: null``. It now
+    says when this console sent it, and an alert already stamped keeps the store's time."""
+    clock = FakeClock(1000.0)
+    store = open_store("sqlite://", clock)
+    hub = Hub(store, CameraRegistry(), ConsoleSettings(), clock)
+    await hub.start(None)
+    try:
+        sub = Subscriber(100)
+        await hub.attach(sub, None, {})
+        store.insert_alert(alert(0))  # committed, not yet published: no pushed_at
+        store.insert_alert(alert(1))
+        store.mark_published([alert(1).alert_id])  # stamped at 1000.0
+        clock.advance(2.5)
+        hub.wake()
+        frames: list[dict[str, Any]] = []
+        async with asyncio.timeout(5):
+            while len([f for f in frames if f["kind"] == "alert"]) < 2:
+                frames += [json.loads(f) for f in await sub.queue.take(100)]
+        pushed = {f["data"]["alert_id"]: f["data"]["timestamps"]["pushed_at"]
+                  for f in frames if f["kind"] == "alert"}
+        assert pushed == {alert(0).alert_id: 1002.5, alert(1).alert_id: 1000.0}
     finally:
         await hub.stop()
         store.close()

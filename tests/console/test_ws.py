@@ -126,10 +126,14 @@ async def test_replay_is_exactly_once_across_a_reconnect(live_rig: Rig) -> None:
         await ws.close()
     assert again.ids == list(range(seen + 1, last + 1))
     assert last == 5 + 20 + 6 + 60
-    assert rig.app.state.console.hub.stats.replayed >= 26
     head = again.hello[0]["last_id"]
     replayed = [f["id"] for f in again.frames if f["id"] is not None and f["replay"]]
     assert replayed == list(range(seen + 1, head + 1))  # what happened before the hello
+    # Everything before the hello came from the event log. How much that is depends on how
+    # far the hub had read when the client came back (it may not have seen the whole gap
+    # yet on a loaded machine; the rest then arrives live), so the count is tied to the
+    # hello's last_id, not to the 26 events of the gap.
+    assert rig.app.state.console.hub.stats.replayed >= head - seen
 
 
 async def test_resume_right_after_opening_keeps_order(live_rig: Rig) -> None:

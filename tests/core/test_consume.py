@@ -52,4 +52,6 @@ async def test_an_outage_is_waited_out_and_parks_nothing(tmp_path: Path) -> None
             await task
         await bus.close()
         await hub.stop()
-    assert handled == [f"cam-{n}" for n in range(5)] and parked == []
+    # each handled once and none parked; the order is not promised (a message whose
+    # delivery failed comes back after redeliver_after, possibly behind later ones)
+    assert sorted(handled) == [f"cam-{n}" for n in range(5)] and parked == []

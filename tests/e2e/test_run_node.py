@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -14,6 +16,8 @@ from typing import Any
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
+from websockets.sync.client import connect as ws_connect
 
 from vigil.demo import ensure_demo_video
 
@@ -148,3 +152,65 @@ def test_signal_stops_the_node_cleanly(node: tuple[int, Path, subprocess.Popen[b
     log = (tmp_path / "vigil.log").read_text(encoding="utf-8", errors="replace")
     assert "vigil stopped cleanly" in log
     assert "Traceback" not in log
+
+
+def prom(text: str, name: str, **labels: str) -> float | None:
+    """One sample's value from exposition text (None when the series is absent)."""
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()):
+                return float(sample.value)
+    return None
+
+
+def test_live_alerts_carry_pushed_at_and_analysis_is_counted(tmp_path: Path) -> None:
+    """The real stack: a plate camera on the demo clip, the demo watchlist, worker
+    processes, the local bus, the WebSocket. Its alert envelopes say when they were pushed
+    (they said ``null``: the hub read the alert before the publisher stamped it), and
+    ``/metrics`` counts analysed frames and stage time, growing between scrapes."""
+    video = ensure_demo_video(tmp_path / "clip.mp4")
+    config = tmp_path / "config"
+    write_config(config, video, f"  - {{id: plate-cam, name: Plates, url: '{video}', "
+                 "analytics: [plates], ingest: {max_fps: 8}}\n")
+    (config / "watchlists").mkdir()
+    shutil.copy(ROOT / "configs" / "watchlists" / "demo.csv", config / "watchlists")
+    port = free_port()
+    env = {**os.environ, "VIGIL_BOOTSTRAP_TOKEN": TOKEN, "PYTHONPATH": str(ROOT)}
+    with (tmp_path / "vigil.log").open("wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "vigil.cli", "run", "--config", str(config),
+             "--bind", f"127.0.0.1:{port}"], cwd=tmp_path, env=env, stdout=log, stderr=log)
+        try:
+            wait_for(lambda: cameras_by_id(port)["plate-cam"]["analysed"] > 0, timeout=60)
+            alert = first_live_alert(port, timeout=90)
+            first = httpx.get(f"http://127.0.0.1:{port}/metrics").text
+            time.sleep(3)
+            second = httpx.get(f"http://127.0.0.1:{port}/metrics").text
+            camera = cameras_by_id(port)["plate-cam"]
+        finally:
+            proc.send_signal(signal.SIGINT)
+            proc.wait(30)
+    stamps = alert["timestamps"]
+    assert stamps["pushed_at"] is not None and stamps["pushed_at"] >= stamps["raised_at"]
+    for name, labels in (("vigil_analysis_frames_total", {}),
+                         ("vigil_analysis_stage_seconds_total", {"stage": "plate"}),
+                         ("vigil_analysis_stage_calls_total", {"stage": "plate"}),
+                         ("vigil_ingest_frames_skipped_total", {"reason": "max_fps"})):
+        before, after = (prom(t, name, camera="plate-cam", **labels) for t in (first, second))
+        assert before is not None and after is not None and after > before, (name, labels)
+    target = prom(second, "vigil_analysis_target_fps", camera="plate-cam")
+    assert target is not None and 2.0 <= target <= 8.0  # below max_fps when the CPU is short
+    assert camera["shedding"] == (camera["target_fps"] < 8.0) and camera["analysed_fps"] > 0
+    assert {"skipped", "shed", "shedding", "backlog_s"} <= set(camera)
+
+
+def first_live_alert(port: int, timeout: float) -> dict[str, Any]:
+    """The first alert pushed live on the WebSocket (not replayed from the log)."""
+    deadline = time.monotonic() + timeout
+    with ws_connect(f"ws://127.0.0.1:{port}/ws?token={TOKEN}") as ws:
+        while time.monotonic() < deadline:
+            frame = json.loads(ws.recv(timeout=max(0.1, deadline - time.monotonic())))
+            if frame["kind"] == "alert" and not frame["replay"]:
+                data: dict[str, Any] = frame["data"]
+                return data
+    raise AssertionError(f"no live alert within {timeout} s")

@@ -9,6 +9,7 @@ import pytest
 
 import tests.ingest.ingest_media as media
 from tests.ingest.ingest_rtsp import RtspServer, StartServer, gst_rtsp_missing
+from tests.services import require
 
 
 @pytest.fixture(scope="session")
@@ -39,9 +40,8 @@ def blank_mp4(clip_dir: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def rtsp_available() -> None:
-    reason = gst_rtsp_missing()
-    if reason is not None:
-        pytest.skip(reason)
+    """Skip without the GStreamer RTSP server; fail under CI (tests/services.py)."""
+    require(gst_rtsp_missing())
 
 
 @pytest.fixture

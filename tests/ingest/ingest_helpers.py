@@ -61,5 +61,20 @@ class StatusLog:
                 self._cond.wait(left)
 
 
+def wait_until(condition: Callable[[], bool], timeout: float, what: str,
+               every: float = 0.02) -> None:
+    """Poll ``condition`` until it holds; fail naming ``what`` after ``timeout`` seconds.
+
+    For facts no callback announces (frame counters, the ring's span, a stream going
+    quiet). A fixed sleep either wastes time or, on a loaded machine, is too short; waiting
+    for the condition is as fast as the system and fails only when it really does not come.
+    """
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {timeout} s: {what}")
+        time.sleep(every)
+
+
 def state_is(camera_id: str, *states: CameraState) -> Callable[[CameraStatus], bool]:
     return lambda s: s.camera_id == camera_id and s.state in states

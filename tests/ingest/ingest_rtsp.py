@@ -135,6 +135,8 @@ class UdpPusher(threading.Thread):
         self._pending = b""
         self._rng = np.random.default_rng(5)
         self._halt = threading.Event()
+        self.healed = threading.Event()
+        """Set when the first datagram after the damage window has been sent intact."""
 
     def stop(self) -> None:
         self._halt.set()
@@ -156,6 +158,8 @@ class UdpPusher(threading.Thread):
                 buf[int(pos)] = int(self._rng.integers(0, 256))
             chunk = bytes(buf)
             self.damaged += 1
+        elif self.damage and elapsed >= self.damage[1]:
+            self.healed.set()
         self._sock.sendto(chunk, ("127.0.0.1", self.port))
         self.sent += 1
 

@@ -86,6 +86,8 @@ def loop_on_eos(_factory: Any, media: Any, mount: str | None = None) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--address", default="127.0.0.1",
+                        help="listen address (0.0.0.0 in docker/compose.yaml's camera)")
     mode = parser.add_mutually_exclusive_group(required=True)
     mode.add_argument("--file", action="append")
     mode.add_argument("--udp", type=int)
@@ -95,7 +97,7 @@ def main() -> int:
     args = parser.parse_args()
     Gst.init(None)
     server = GstRtspServer.RTSPServer()
-    server.set_address("127.0.0.1")
+    server.set_address(args.address)
     server.set_service(str(args.port))
     mounts = [("/cam", None)] if not args.file else [
         (f"/cam{k}", file) for k, file in enumerate(args.file)]

@@ -34,7 +34,7 @@ def wait(path: Path, test: Any, timeout: float = 15.0) -> dict[str, Any]:
     raise AssertionError(f"consumer never reached the expected state: {read(path)}")
 
 
-@pytest.mark.parametrize("workers", [0, 1])
+@pytest.mark.parametrize("workers", [0, pytest.param(1, marks=pytest.mark.slow)])  # 1: a process
 def test_consumer_sees_frames_and_config_changes(tmp_path: Path, workers: int) -> None:
     video = encode(tmp_path / "clip.mp4", moving(2.0))
     probe = tmp_path / "probe.json"

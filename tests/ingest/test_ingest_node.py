@@ -101,6 +101,7 @@ def test_in_process_node_gives_frames_and_restarts_only_changed(moving_mp4: Path
     assert statuses.of("a")[-1].state is S.STOPPED
 
 
+@pytest.mark.slow  # worker processes
 def test_two_processes_statuses_reach_the_parent_and_diff_restarts_one(moving_mp4: Path
                                                                        ) -> None:
     statuses = StatusLog()
@@ -129,6 +130,7 @@ def test_two_processes_statuses_reach_the_parent_and_diff_restarts_one(moving_mp
         assert statuses.of(cid)[-1].state is S.STOPPED, cid
 
 
+@pytest.mark.slow  # worker processes
 def test_a_dead_worker_process_is_restarted_with_its_cameras(moving_mp4: Path) -> None:
     statuses = StatusLog()
     node = IngestNode(statuses, workers=2)

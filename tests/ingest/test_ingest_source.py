@@ -61,6 +61,7 @@ def test_file_loops_with_increasing_times(moving_mp4: Path) -> None:
     assert times[-1] - times[0] == pytest.approx(249 * 0.04, abs=0.05)
 
 
+@pytest.mark.slow  # plays a clip in real time
 def test_file_realtime_pacing(clip_dir: Path) -> None:
     clip = media.encode(clip_dir / "one_second.mp4", media.moving(1.0))
     started = time.monotonic()
@@ -138,6 +139,7 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         """Keep test output clean."""
 
 
+@pytest.mark.slow  # an HTTP server and a live HLS playlist
 def test_hls_over_http_reads_then_reports_disconnect(tmp_path: Path) -> None:
     with av.open(str(tmp_path / "cam.m3u8"), "w", format="hls",
                  options={"hls_time": "1", "hls_playlist_type": "vod"}) as out:

@@ -15,6 +15,8 @@ from ingest.worker import CameraWorker
 from ingest.workerset import WorkerSet
 from tests.ingest.ingest_helpers import StatusLog, camera, state_is
 
+pytestmark = pytest.mark.slow  # real video through camera workers (not in `make check`)
+
 S = CameraState
 H = CameraHealth
 

@@ -17,6 +17,7 @@ from core.messages import CameraHealth, CameraState
 from ingest.worker import CameraWorker
 from tests.ingest.ingest_helpers import StatusLog, camera, state_is
 from tests.ingest.ingest_rtmp import RtmpServer, rtmp_missing
+from tests.services import require
 
 pytestmark = pytest.mark.rtmp
 
@@ -26,9 +27,7 @@ STALL = 2.0
 
 @pytest.fixture
 def rtmp(tmp_path: Path) -> Iterator[RtmpServer]:
-    reason = rtmp_missing()
-    if reason is not None:
-        pytest.skip(reason)
+    require(rtmp_missing())  # skip without nginx-rtmp; fail under CI
     server = RtmpServer(tmp_path).start()
     yield server
     server.kill()
