@@ -30,6 +30,7 @@ from console import (
     routes_alerts,
     routes_data,
     routes_people,
+    routes_search,
     routes_watchlists,
 )
 from console.auth import TokenBook
@@ -97,7 +98,8 @@ def create_app(cameras: CameraRegistry, tokens: TokenBook, bus: Bus | None = Non
     errors.install(app)
     app.add_middleware(BodyLimit, default=deps.settings.max_json, routes=dict.fromkeys(
         UPLOAD_ROUTES, deps.settings.max_upload))
-    for module in (routes_people, routes_alerts, routes_data, routes_watchlists, routes_admin):
+    for module in (routes_people, routes_alerts, routes_data, routes_search, routes_watchlists,
+                   routes_admin):
         app.include_router(module.router)
     app.add_api_websocket_route("/ws", websocket_feed)
     if not apidocs.install(app):

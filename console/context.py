@@ -72,7 +72,7 @@ class WsSettings:
 
 @dataclass(frozen=True, slots=True)
 class SlaDue:
-    """Deadlines shown with each alert and used by ``/api/stats`` (integration.md §4)."""
+    """Deadlines shown with each alert and used by ``/api/stats`` (docs/integration.md §4)."""
 
     sign: float = 30.0
     feedback: float = 1800.0

@@ -3,7 +3,7 @@
 The hub hands every client the same batch of frames at once; an ``asyncio.Queue`` would
 cost a put, a get and a task wake-up per frame *per client* (at 500 alerts/s and 200
 clients, 100,000 of each a second). This queue costs one append and at most one wake-up per
-batch per client, and is bounded in frames, not chunks, so the bound (architecture.md rule
+batch per client, and is bounded in frames, not chunks, so the bound (docs/architecture.md rule
 4) means what it says.
 """
 

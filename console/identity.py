@@ -4,6 +4,8 @@ Roles are ranked, each including the one below it:
 
 * ``monitor`` — watch alerts and cameras; sign, dispose, give feedback, close, dismiss;
 * ``dispatcher`` — monitor + the dispatch side (dead letters, retries, dispatch rows);
+* ``supervisor`` (值班长) — dispatcher + taking over alerts: reassign an alert someone else
+  holds, hand a whole shift's alerts to the next one (the holder rule binds everyone else);
 * ``admin`` — everything: users, API tokens, watchlist deploy/approve/withdraw/import,
   the audit log.
 """
@@ -17,10 +19,13 @@ from dataclasses import dataclass
 class Role(enum.StrEnum):
     MONITOR = "monitor"
     DISPATCHER = "dispatcher"
+    SUPERVISOR = "supervisor"
     ADMIN = "admin"
 
 
-RANK: dict[str, int] = {Role.MONITOR: 1, Role.DISPATCHER: 2, Role.ADMIN: 3}
+RANK: dict[str, int] = {Role.MONITOR: 1, Role.DISPATCHER: 2, Role.SUPERVISOR: 3, Role.ADMIN: 4}
+ROLE_NAMES = ", ".join(Role)
+"""For messages: "monitor, dispatcher, supervisor, admin"."""
 
 
 def at_least(role: str, needed: Role) -> bool:

@@ -1,4 +1,4 @@
-"""HTTP request and response models (pydantic lives at the edges only: architecture.md).
+"""HTTP request and response models (pydantic lives at the edges only: docs/architecture.md).
 
 Response models mirror the functions in :mod:`console.views`; requests refuse unknown
 keys so a typo in a field name is a 422 naming it rather than a silently ignored value.

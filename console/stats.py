@@ -1,6 +1,6 @@
 """Today's numbers for the wall display: alerts by level and state, SLA compliance, cameras.
 
-SLA compliance (integration.md §4: sign within 30 s, feedback within 30 min), from the
+SLA compliance (docs/integration.md §4: sign within 30 s, feedback within 30 min), from the
 timeline (:meth:`core.store.Store.alert_times`):
 
 * **sign** — of today's alerts that have been answered (signed, or dismissed straight from

@@ -22,7 +22,7 @@ import secrets
 from dataclasses import dataclass
 
 from console.context import ConsoleDeps
-from console.identity import Principal, Role
+from console.identity import ROLE_NAMES, Principal, Role
 from core.errors import AuthenticationError, RequestError
 from core.store import Store
 from core.store.users import TokenGrant, TokenRow, UserRow
@@ -105,7 +105,7 @@ def check_new_user(username: str, password: str, role: str) -> list[tuple[str, s
     if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
         problems.append(("password", f"{MIN_PASSWORD} to {MAX_PASSWORD} characters"))
     if role not in set(Role):
-        problems.append(("role", "one of monitor, dispatcher, admin"))
+        problems.append(("role", f"one of {ROLE_NAMES}"))
     return problems
 
 
@@ -180,7 +180,7 @@ def create_api_token(
 ) -> tuple[str, TokenRow]:
     """A named integration token with its own role; the secret is returned once only."""
     if role not in set(Role):
-        raise RequestError([("role", "one of monitor, dispatcher, admin")])
+        raise RequestError([("role", f"one of {ROLE_NAMES}")])
     if expires_at is not None and expires_at <= store.clock.now():
         raise RequestError([("expires_at", "is already past; a token must expire later")])
     secret = new_secret()

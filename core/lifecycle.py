@@ -1,4 +1,5 @@
-"""The alert workflow as one pure state machine (architecture.md rule 8, integration.md §5).
+"""The alert workflow as one pure state machine (docs/architecture.md rule 8,
+docs/integration.md §5).
 
 ::
 
@@ -11,7 +12,8 @@ Why it is shaped like this:
 * **One holder.** ``sign`` (签收) makes the signing operator the alert's *holder*; from then on
   only the holder moves it on (dispose, feedback, close, dismiss). A second operator who tries
   to sign is refused with the holder's name ("expected new, got signed by alice"), which is
-  what the console shows. Reassignment is not a move of this machine.
+  what the console shows. Handing an alert to someone else is :func:`reassign`: not a
+  state change but a change of holder, allowed to the holder and to supervisors.
 * **Idempotent.** Repeating the move that produced the current state, by the same operator,
   is a successful no-op (a double click, a retried HTTP request): :class:`Step` then carries
   no transition and nothing is stored or published. The first feedback or dismissal reason
@@ -145,3 +147,64 @@ def transition(case: Case, action: Action, by: str, at: float, note: str | Feedb
 def escalation(alert: Alert, at: float, note: str, by: str = "sla") -> AlertTransition:
     """An escalation record: the alert keeps its state (see the module docstring)."""
     return AlertTransition(alert.alert_id, "escalation", alert.state, alert.state, by, at, note)
+
+
+REASSIGNABLE: frozenset[AlertState] = frozenset({_S.SIGNED, _S.DISPOSING, _S.FEEDBACK})
+"""States whose holder may change: an alert someone holds that is not finished yet. A new
+alert has no holder to replace (anyone may sign it) and a finished one needs none."""
+REASSIGN_KINDS = ("reassign", "handover")
+"""Timeline kinds of a holder change: one alert given to someone (``reassign``) or one of a
+shift's alerts passed to the next shift (``handover``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class HolderChange:
+    """A request to give an alert to another operator (:func:`reassign`, ``Store.change_holder``).
+
+    ``privileged``: ``by`` is a supervisor or an admin and may take an alert from anyone;
+    otherwise only the holder may give it away. ``kind`` is the timeline kind: ``reassign``
+    (one alert) or ``handover`` (part of handing a whole shift over).
+    """
+
+    to: str
+    by: str
+    at: float
+    privileged: bool = False
+    kind: str = "reassign"
+    reason: str = ""
+    expected_holder: str | None = None
+    """Move it only while this operator still holds it (a handover passes on the alerts
+    the outgoing operator holds, not ones reassigned meanwhile)."""
+
+
+def reassign(case: Case, change: HolderChange) -> AlertTransition | None:
+    """Make ``change.to`` the holder of ``case``'s alert, asked by ``change.by``; the state
+    stays.
+
+    Only the holder may give the alert away, unless ``change.privileged`` (a supervisor or
+    an admin taking over a stuck alert) — the same one-holder rule as every move, so a
+    monitor cannot take a colleague's alert. Giving it to its holder is an idempotent no-op.
+    Returns the timeline entry to store (``None`` for the no-op); its note reads
+    ``from → to`` (plus the reason), so the timeline says who had it without a lookup.
+    """
+    alert, holder, to, by = case.alert, case.holder, change.to, change.by
+    if change.kind not in REASSIGN_KINDS:
+        raise ValueError(f"not a holder change: {change.kind!r}")
+    if not by.strip() or not to.strip():
+        raise TransitionError(_entity(alert), "an operator and a new holder", "nobody")
+    if change.expected_holder not in (None, holder):
+        raise TransitionError(_entity(alert), f"held by {change.expected_holder}",
+                              _describe(alert.state, holder))
+    if alert.state not in REASSIGNABLE:
+        expected = " or ".join(sorted(str(s) for s in REASSIGNABLE))
+        raise TransitionError(_entity(alert), expected, _describe(alert.state, holder))
+    if holder != by and not change.privileged:
+        raise TransitionError(
+            _entity(alert), _describe(alert.state, by), _describe(alert.state, holder)
+        )
+    if holder == to:
+        return None
+    reason = change.reason.strip()
+    text = f"{holder} → {to}" + (f": {reason}" if reason else "")
+    return AlertTransition(alert.alert_id, change.kind, alert.state, alert.state, by,
+                           change.at, text)

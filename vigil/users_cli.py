@@ -31,7 +31,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser],
     users_sub = users.add_subparsers(dest="users_command", required=True)
     add = users_sub.add_parser("add", help="create a console user", parents=[common])
     add.add_argument("--username", required=True)
-    add.add_argument("--role", required=True, choices=("monitor", "dispatcher", "admin"))
+    add.add_argument("--role", required=True,
+                     choices=("monitor", "dispatcher", "supervisor", "admin"))
     add.add_argument("--display-name", default=None, help="name shown in the console")
     add.add_argument("--password-stdin", action="store_true",
                      help="read the password from the first line of standard input "

@@ -1,6 +1,8 @@
 // The REST client: the bearer token lives in sessionStorage (one browser tab = one
 // session; closing the tab signs out). Every error becomes an ApiError with the HTTP status
-// and the server's own message, so a 409 can say who holds the alert.
+// and the server's reason in the page's language, so a 409 can say who holds the alert.
+
+import { errorMessage } from "./problems.js";
 
 const TOKEN_KEY = "vigil.token";
 const USER_KEY = "vigil.user";
@@ -81,7 +83,8 @@ export async function request(method, path, { json, body, contentType, signal } 
   }
   if (!res.ok) {
     if (res.status === 401 && path !== "/api/login") onUnauthorized();
-    throw new ApiError(res.status, errorText(data, `HTTP ${res.status}`), data);
+    // the message in the page's language (problems.js); err.body keeps the server's answer
+    throw new ApiError(res.status, errorMessage(res.status, data, errorText(data, `HTTP ${res.status}`)), data);
   }
   return data;
 }

@@ -11,9 +11,11 @@ import * as dashboard from "./dashboard.js";
 import * as detail from "./detail.js";
 import * as mapview from "./mapview.js";
 import * as queue from "./queue.js";
+import * as search from "./search.js";
 import * as sound from "./sound.js";
 import * as state from "./state.js";
 import * as trajectory from "./trajectory.js";
+import * as users from "./users.js";
 import * as wall from "./wall.js";
 import * as watchlists from "./watchlists.js";
 
@@ -24,9 +26,11 @@ const ROUTES = {
   map: { view: mapview, nav: "map" },
   trajectory: { view: trajectory, nav: "trajectory" },
   dashboard: { view: dashboard, nav: "dashboard" },
+  search: { view: search, nav: "search" },
   watchlists: { view: watchlists, nav: "watchlists", admin: true },
+  users: { view: users, nav: "users", admin: true },
 };
-const NAV = ["queue", "wall", "map", "trajectory", "dashboard", "watchlists"];
+const NAV = ["queue", "wall", "map", "trajectory", "dashboard", "search", "watchlists", "users"];
 
 let user = null;
 let current = null; // {name, handle}
@@ -233,6 +237,8 @@ function onEvent(env) {
     }
     case "transition":
     case "escalation":
+    case "reassign": // the holder changed (改派 / 交班): same data shape
+    case "handover":
     case "dispatch": {
       const a = state.applyAlertEvent(env.kind, d);
       if (a && env.kind === "escalation" && a.state === "new") {
@@ -260,9 +266,12 @@ function onStatus(st) {
  */
 async function loadAlerts() {
   try {
-    const [alerts, cameras] = await Promise.all([get("/api/alerts?limit=500"), get("/api/cameras")]);
+    // the newest 500 of any state, and every open alert (a shift's open work may be older)
+    const open = "state=new&state=signed&state=disposing&state=feedback&limit=500";
+    const [alerts, opened, cameras] = await Promise.all([get("/api/alerts?limit=500"),
+      get(`/api/alerts?${open}`), get("/api/cameras")]);
     const list = Array.isArray(alerts) ? alerts : alerts.items || alerts.alerts || [];
-    state.setAlerts(list, { preferExisting: true });
+    state.setAlerts([...list, ...(opened.items || [])], { preferExisting: true });
     state.setCameras(Array.isArray(cameras) ? cameras : cameras.items || cameras.cameras || []);
   } catch (err) {
     if (err.status !== 401) toast(t("act.failed", { msg: err.message }), "error");

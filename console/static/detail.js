@@ -2,13 +2,14 @@
 // why it fired (watchlist entry and reason), its timeline and its 110 dispatch status.
 // Live events for this alert re-fetch it, so the timeline grows while one watches.
 
-import { ACTIONS, allowed, perform } from "./actions.js";
-import { get } from "./api.js";
+import { ACTIONS, allowed, canReassign, perform, reassign } from "./actions.js";
+import { currentUser, get } from "./api.js";
 import { categoryName, clear, fmtCoord, fmtDateTime, fmtTime, h, levelName, setText, stateName, subjectOf } from "./dom.js";
 import { clipFigure, plateFigure, snapshotFigure } from "./evidence.js";
 import { t, tOr } from "./i18n.js";
 import { neighbour, setSelected, slaText, summaryOf } from "./queue.js";
 import { getAlert, subscribe, upsertAlert } from "./state.js";
+import { timelineList } from "./timeline.js";
 
 function fact(label, value) {
   if (value === null || value === undefined || value === "") return null;
@@ -49,6 +50,12 @@ function watchlistPanel(a) {
   return section(t("detail.watchlist"), facts, note);
 }
 
+/** A camera fault's picture health in the wall's words (frozen, black, blank → 画面异常). */
+function cameraHealth(health) {
+  if (health === "frozen" || health === "black" || health === "blank") return t("cam.tamper");
+  return health === "degraded" ? t("cam.degraded") : null;
+}
+
 function observationPanel(a) {
   const o = a.observation || {};
   const conf = typeof o.confidence === "number" ? `${Math.round(o.confidence * 100)}%` : null;
@@ -59,25 +66,16 @@ function observationPanel(a) {
     fact(t("detail.obs.confidence"), conf),
     fact(t("detail.obs.kind"), o.kind && categoryName(o.kind)),
     fact(t("detail.obs.zone"), o.zone),
+    o.type === "camera_status" ? fact(t("wl.status"), tOr(`camstate.${o.state}`, o.state)) : null,
+    o.type === "camera_status" ? fact(t("dash.cameras"), cameraHealth(o.health)) : null,
     fact(t("detail.rule"), a.rule_id)),
   o.plate ? h("a", { class: "btn btn-small", href: `#/trajectory?${new URLSearchParams({
     plate: o.plate, since: String(Math.floor(a.raised_at - 86400)), until: String(Math.ceil(a.raised_at + 3600)) })}` },
   t("detail.trajectory"), " →") : null);
 }
 
-function timelinePanel(entries) {
-  const items = entries.map((e) => {
-    const kind = e.kind || "transition";
-    const change = kind === "transition"
-      ? `${stateName(e.from_state)} → ${stateName(e.to_state)}` : tOr(`tl.${kind}`, kind);
-    const fb = e.detail && e.detail.result ? tOr(`fb.r.${e.detail.result}`, e.detail.result) : "";
-    return h("li", { class: `tl-item tl-${kind}` },
-      h("time", { class: "tl-time" }, fmtTime(e.at)),
-      h("div", { class: "tl-body" },
-        h("div", { class: "tl-what" }, kind === "raised" ? t("tl.raised") : change),
-        h("div", { class: "tl-who" }, [e.by, fb, e.note].filter(Boolean).join(" · "))));
-  });
-  return section(t("detail.timeline"), h("ol", { class: "timeline" }, items));
+function timelinePanel(entries, a) {
+  return section(t("detail.timeline"), timelineList(entries, summaryOf(a), fmtTime));
 }
 
 function dispatchPanel(list) {
@@ -107,7 +105,11 @@ function header(a, onAct) {
     h("div", { class: "actions" }, Object.entries(ACTIONS).map(([name, spec]) =>
       h("button", { type: "button", class: `btn act-${name}${name === "sign" ? " btn-primary" : ""}`,
         disabled: !allowed(name, a), "aria-keyshortcuts": spec.key.toUpperCase(),
-        onclick: () => onAct(name) }, t(`act.${name}`), h("kbd", {}, spec.key.toUpperCase())))));
+        onclick: () => onAct(name) }, t(`act.${name}`), h("kbd", {}, spec.key.toUpperCase()))),
+      // 改派: the holder, a supervisor or an admin gives the alert to someone on shift
+      canReassign(a, currentUser()) ? h("button", { type: "button", class: "btn act-reassign",
+        "aria-keyshortcuts": "R", title: t("detail.reassign.hint"), onclick: () => onAct("reassign") },
+      t("act.reassign"), h("kbd", {}, "R")) : null));
 }
 
 export function mount(root, params) {
@@ -142,7 +144,10 @@ export function mount(root, params) {
   }
 
   function act(name) {
-    perform(name, id); // the store change re-fetches the timeline (subscription below)
+    // the store change re-fetches the timeline (subscription below)
+    if (name === "reassign") {
+      if (canReassign(getAlert(id), currentUser())) reassign(id);
+    } else perform(name, id);
   }
 
   function mediaOf(a) {
@@ -172,7 +177,7 @@ export function mount(root, params) {
       h("div", { class: "detail-grid" },
         mediaOf(a),
         h("div", { class: "detail-side" }, plateFigure(a), where, watchlistPanel(a), observationPanel(a),
-          timelinePanel(timeline), dispatchPanel(dispatches))));
+          timelinePanel(timeline, a), dispatchPanel(dispatches))));
   }
 
   const unsubscribe = subscribe((change) => {
@@ -204,7 +209,8 @@ export function mount(root, params) {
       else if (key === "j" || key === "k") {
         const next = neighbour(id, key === "j" ? 1 : -1);
         if (next && next !== id) location.hash = `#/alert/${encodeURIComponent(next)}`;
-      } else {
+      } else if (key === "r") act("reassign");
+      else {
         const action = Object.keys(ACTIONS).find((n) => ACTIONS[n].key === key);
         if (!action) return false;
         act(action);

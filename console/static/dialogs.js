@@ -14,7 +14,7 @@ export function dialogOpen() {
 }
 
 /** Show a form dialog; resolves with read(form) on submit or null on cancel/Esc. */
-function ask(title, fields, read, validate) {
+export function ask(title, fields, read, validate) {
   return new Promise((resolve) => {
     const error = h("p", { class: "form-error", role: "alert" });
     const form = h("form", { method: "dialog", class: "dialog-form" },
@@ -81,8 +81,9 @@ export function askReason(title, label) {
 
 const HELP_KEYS = [
   ["J", "help.j"], ["K", "help.k"], ["Enter", "help.enter"], ["S", "help.s"],
-  ["D", "help.d"], ["F", "help.f"], ["C", "help.c"], ["X", "help.x"], ["M", "help.m"],
-  ["1–6", "help.digits"], ["?", "help.help"], ["Esc", "help.esc"],
+  ["D", "help.d"], ["F", "help.f"], ["C", "help.c"], ["X", "help.x"], ["R", "help.r"],
+  ["Space", "help.space"], ["A", "help.a"], ["/", "help.slash"], ["M", "help.m"],
+  ["1–8", "help.digits"], ["?", "help.help"], ["Esc", "help.esc"],
 ];
 
 export function showHelp() {

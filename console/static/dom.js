@@ -105,10 +105,12 @@ export const stateName = (state) => tOr(`state.${state}`, state || t("unknown"))
 export const categoryName = (cat) => tOr(`cat.${cat}`, cat || "");
 
 /** An alert's title: the plate for a vehicle; for a scene event its zone or line (the
- * rule engine's subject "zone:kind" reads like code, and the kind is shown beside it). */
+ * rule engine's subject "zone:kind" reads like code, and the kind is shown beside it); for
+ * a camera fault the camera's name (its subject is the 20-digit GB/T 28181 id). */
 export function subjectOf(a) {
   const o = a.observation || {};
   if (o.type === "event" && o.zone) return o.zone;
+  if (o.type === "camera_status") return a.camera_name || a.subject || a.camera_id || "—";
   return a.subject || categoryName(a.category) || "—";
 }
 

@@ -1,6 +1,6 @@
 // The camera map: every camera with a position, coloured by its state; cameras with an
-// unsigned alert from the last minutes pulse. Selecting a camera shows its details and its
-// recent alerts beside the map.
+// unsigned alert pulse until it is signed for (or dismissed), however long that takes.
+// Selecting a camera shows its details and its recent alerts beside the map.
 
 import { clear, fmtCoord, fmtTime, h, levelName, setText, subjectOf } from "./dom.js";
 import { createMap } from "./geo.js";
@@ -92,7 +92,8 @@ export function mount(root) {
   }
 
   const unsubscribe = subscribe(() => refresh());
-  // Alerts stop "pulsing" after a few minutes without any event: re-check now and then.
+  // A safety net: every change arrives as an event, but a missed one must not leave a
+  // camera flashing (or dark) for long.
   const timer = setInterval(refresh, 15000);
   refresh();
   return {

@@ -5,9 +5,8 @@
 import { nowSec } from "./dom.js";
 
 export const OPEN_STATES = new Set(["new", "signed", "disposing", "feedback"]);
-const SIGN_SLA = 30; // seconds, integration.md §5 (used when the server sends no deadline)
+const SIGN_SLA = 30; // seconds, docs/integration.md §5 (used when the server sends no deadline)
 const FEEDBACK_SLA = 30 * 60;
-const FRESH_FOR = 5 * 60; // a camera "has a new alert" on the map for this long
 const KEEP = 3000; // alerts held in the page; beyond this the oldest finished ones are let go
 
 const alerts = new Map();
@@ -118,12 +117,12 @@ export function slaOf(a) {
   return null;
 }
 
-/** Cameras with an alert raised recently that nobody has signed for yet (map flashing). */
+/** Cameras with an alert nobody has signed for yet (map flashing). No time limit: an
+ * unsigned alert is exactly what must not fade from the map while it waits. */
 export function alertingCameras() {
-  const now = serverNow();
   const ids = new Set();
   for (const a of alerts.values()) {
-    if (a.state === "new" && a.camera_id && now - a.raised_at < FRESH_FOR) ids.add(a.camera_id);
+    if (a.state === "new" && a.camera_id) ids.add(a.camera_id);
   }
   return ids;
 }

@@ -6,8 +6,12 @@ import { ApiError, currentUser, get, request } from "./api.js";
 import { askReason, toast } from "./dialogs.js";
 import { categoryName, clear, fmtDateTime, h, levelName, setText } from "./dom.js";
 import { t, tOr } from "./i18n.js";
+import { problemLines } from "./problems.js";
 
 const CATEGORIES = ["wanted", "stolen", "key_vehicle", "cloned_suspect", "custom"];
+/** Levels whose entries always wait for a second administrator (docs/watchlists.md; the
+ * server refuses requires_approval=false for them), so the box is on and fixed there. */
+const APPROVAL_LEVELS = [1, 2];
 
 export const canManage = (user) => Boolean(user && user.role === "admin");
 
@@ -17,17 +21,11 @@ function noPermission(root) {
     h("a", { class: "btn", href: "#/queue" }, "← ", t("act.back"))));
 }
 
-/** Problem lines from a 422 body: {detail: [..]} | {errors: [..]} | {problems: [..]} */
+/** Problem lines of a refused request, in the page's language (problems.js). */
 export function problemsOf(err) {
   const b = err instanceof ApiError ? err.body : null;
-  if (b && Array.isArray(b.lines) && b.lines.length) return b.lines.map(String);
-  const list = b && (b.errors || b.problems || (b.detail && (b.detail.errors || b.detail.problems || b.detail)));
-  if (Array.isArray(list)) {
-    return list.map((x) => (typeof x === "string" ? x
-      : x.line !== undefined || x.row !== undefined ? `${x.line ?? x.row}: ${x.field ? `${x.field}: ` : ""}${x.message ?? x.msg ?? ""}`
-        : x.msg ? `${(x.loc || []).filter((p) => p !== "body").join(".")}: ${x.msg}` : JSON.stringify(x)));
-  }
-  return [err.message];
+  const lines = err instanceof ApiError && err.status === 422 ? problemLines(b) : [];
+  return lines.length ? lines : [err.message];
 }
 
 /** "2026-11-01T08:00" (datetime-local, the workstation's zone) → ISO 8601 with its offset. */
@@ -58,6 +56,15 @@ function deployForm(onDone) {
   const until = h("input", { id: "wl-until", name: "valid_until", type: "datetime-local" });
   const scope = h("input", { id: "wl-scope", name: "scope", value: "all", "aria-describedby": "wl-scope-help" });
   const approval = h("input", { id: "wl-approval", name: "requires_approval", type: "checkbox" });
+  const forced = h("small", { class: "muted", id: "wl-approval-note" });
+  const syncApproval = () => { // on and fixed for levels that always need approval
+    const must = APPROVAL_LEVELS.includes(Number(level.value));
+    approval.checked = must || (approval.disabled ? false : approval.checked);
+    approval.disabled = must;
+    setText(forced, must ? t("wl.approval.forced") : "");
+  };
+  level.addEventListener("change", syncApproval);
+  syncApproval();
   const errors = h("div", { class: "form-errors", role: "alert" });
   const form = h("form", { class: "panel wl-form", id: "wl-deploy", "aria-labelledby": "wl-deploy-title" },
     h("h2", { class: "panel-title", id: "wl-deploy-title" }, t("wl.deploy")),
@@ -67,7 +74,7 @@ function deployForm(onDone) {
       field("wl-until", t("wl.valid_until"), until),
       field("wl-scope", t("wl.scope"), scope, t("wl.scope.help"))),
     field("wl-reason", t("wl.reason"), reason),
-    h("label", { class: "check", for: "wl-approval" }, approval, t("wl.requires_approval")), errors,
+    h("label", { class: "check", for: "wl-approval" }, approval, t("wl.requires_approval")), forced, errors,
     h("button", { type: "submit", class: "btn btn-primary" }, t("wl.submit")));
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
@@ -83,6 +90,7 @@ function deployForm(onDone) {
       await request("POST", "/api/watchlists/entries", { json: body });
       toast(t("wl.deployed", { plate: body.plate }), "ok");
       form.reset();
+      syncApproval(); // reset() puts the level back to 2 without a change event
       onDone();
     } catch (err) {
       errors.replaceChildren(h("p", {}, t("wl.errors")),
@@ -179,6 +187,15 @@ export function mount(root) {
     }
   }
 
+  const me = (currentUser() || {}).username;
+
+  /** Approve for a pending entry — not to its applicant (four eyes; the server refuses too). */
+  function approveCell(e) {
+    if (e.status !== "pending_approval") return null;
+    if (e.applicant && e.applicant === me) return h("span", { class: "muted wl-own" }, t("wl.own"));
+    return h("button", { type: "button", class: "btn btn-small", onclick: () => act(e, "approve") }, t("wl.approve"));
+  }
+
   function row(e) {
     const live = e.status === "active" || e.status === "pending_approval";
     return h("tr", { dataset: { entryId: e.entry_id, status: e.status } },
@@ -191,7 +208,7 @@ export function mount(root) {
       h("td", {}, scopeText(e.scope)),
       h("td", {}, h("span", { class: `state wl-${e.status}` }, tOr(`wl.st.${e.status}`, e.status || ""))),
       h("td", {}, h("div", { class: "row-actions" },
-        e.status === "pending_approval" ? h("button", { type: "button", class: "btn btn-small", onclick: () => act(e, "approve") }, t("wl.approve")) : null,
+        approveCell(e),
         live ? h("button", { type: "button", class: "btn btn-small", onclick: () => act(e, "withdraw") }, t("wl.withdraw")) : null)));
   }
 

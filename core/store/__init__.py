@@ -1,4 +1,4 @@
-"""Durable state behind one interface chosen by URL (architecture.md, rule 6).
+"""Durable state behind one interface chosen by URL (docs/architecture.md, rule 6).
 
 ``sqlite:///PATH`` (default; ``sqlite://`` alone is in-memory, for tests) or
 ``postgresql://user@host/db`` (the psycopg 3 driver). :func:`open_store` migrates the schema

@@ -1,7 +1,7 @@
 """Watchlist entries (布控/撤控) and the audit log.
 
 Every watchlist change writes its audit row in the same transaction, so there is no deploy
-or withdrawal without a record of who did it (integration.md §5: "both audited").
+or withdrawal without a record of who did it (docs/integration.md §5: "both audited").
 """
 
 from __future__ import annotations

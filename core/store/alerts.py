@@ -23,14 +23,16 @@ import sqlalchemy as sa
 
 from core import codec, lifecycle
 from core.errors import RetryableError
-from core.lifecycle import Case, Step
+from core.lifecycle import REASSIGNABLE, Case, HolderChange, Step
 from core.messages import Alert, AlertState, AlertTransition, Observation, SceneEvent, Sighting
 from core.store import schema
+from core.store.alert_filters import conditions
 from core.store.engine import StoreBase
 from core.store.event_log import add_alert_event
 from core.store.records import (
     AlertQuery,
     AlertRecord,
+    HolderResult,
     JsonObject,
     NotFoundError,
     TimelineEntry,
@@ -137,19 +139,10 @@ class AlertStore(StoreBase):
             return [_record(row) for row in conn.execute(stmt)]
 
     def list_alerts(self, query: AlertQuery) -> list[AlertRecord]:
-        """Alerts matching ``query``, newest first."""
-        conds: list[sa.ColumnElement[bool]] = []
-        if query.state is not None:
-            conds.append(_A.c.state == query.state.value)
-        if query.level is not None:
-            conds.append(_A.c.level == query.level)
-        if query.camera_id is not None:
-            conds.append(_A.c.camera_id == query.camera_id)
-        if query.since is not None:
-            conds.append(_A.c.created_at >= query.since)
-        if query.until is not None:
-            conds.append(_A.c.created_at < query.until)
-        stmt = (sa.select(_A).where(*conds).order_by(_A.c.created_at.desc(), _A.c.seq.desc())
+        """Alerts matching ``query`` (:func:`core.store.alert_filters.conditions`), newest
+        first."""
+        stmt = (sa.select(_A).where(*conditions(query))
+                .order_by(_A.c.created_at.desc(), _A.c.seq.desc())
                 .limit(query.limit).offset(query.offset))
         with self.read() as conn:
             return [_record(row) for row in conn.execute(stmt)]
@@ -191,6 +184,41 @@ class AlertStore(StoreBase):
             if conn.execute(sa.update(_A).where(matches).values(values)).rowcount == 1:
                 self._add_entry(conn, tr, _feedback_detail(step))
             return self._require(conn, alert_id)
+
+    def change_holder(self, alert_id: str, change: HolderChange) -> HolderResult:
+        """Give the alert to ``change.to`` (:func:`core.lifecycle.reassign`): a conditional
+        UPDATE of the holder on the state and holder it was checked against, plus a timeline
+        entry (``detail``: ``from``, ``to``, ``reason``) and its event, in one transaction.
+
+        If the alert changed in between (signed, moved on or reassigned by someone else) the
+        request is checked again against what is stored now: giving it to the holder it
+        already has is a no-op, anything no longer allowed raises
+        :class:`~core.errors.TransitionError` naming the current state and holder.
+        """
+        for _ in range(_RACE_ROUNDS):
+            current = self._require_now(alert_id)
+            tr = lifecycle.reassign(current.case, change)
+            if tr is None:
+                return HolderResult(current, None, current.claimed_by)
+            matches = sa.and_(_A.c.alert_id == alert_id,
+                              _A.c.state == current.alert.state.value,
+                              _A.c.claimed_by.is_not_distinct_from(current.claimed_by))
+            values = {"claimed_by": change.to, "updated_at": self.clock.now()}
+            with self.write() as conn:
+                if conn.execute(sa.update(_A).where(matches).values(values)).rowcount == 1:
+                    self._add_entry(conn, tr, {"from": current.claimed_by, "to": change.to,
+                                               "reason": change.reason.strip()})
+                    return HolderResult(self._require(conn, alert_id), tr, current.claimed_by)
+        raise RetryableError(f"alert {alert_id}: too much contention, retry")
+
+    def held_by(self, holder: str, limit: int = 1000) -> list[AlertRecord]:
+        """Alerts ``holder`` holds that are not finished (what a handover passes on), oldest
+        first."""
+        stmt = (sa.select(_A).where(_A.c.claimed_by == holder,
+                                    _A.c.state.in_([s.value for s in REASSIGNABLE]))
+                .order_by(_A.c.created_at, _A.c.seq).limit(limit))
+        with self.read() as conn:
+            return [_record(row) for row in conn.execute(stmt)]
 
     def append_event(self, event: AlertTransition, detail: JsonObject | None = None) -> bool:
         """Record an escalation or a dispatch update in the timeline (no state change).

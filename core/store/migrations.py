@@ -25,6 +25,7 @@ from core.store import console_tables, schema
 from core.store.engine import StoreBase
 from core.store.event_log import backfill_alert_events
 from core.store.parked import create_v3
+from core.store.plate_search import create_search_index
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,8 @@ MIGRATIONS: list[Migration] = [
     (1, "initial schema: sightings, alerts, timeline, outboxes, watchlist, audit", _initial),
     (2, "console: users, auth tokens, login failures, alert event log", _console),
     (3, "parked bus messages (poison entries a consumer gave up on)", create_v3),
+    (4, "plate search: plate keys function and GIN index (PostgreSQL only)",
+     create_search_index),
 ]
 """Ordered; versions are 1, 2, 3 ... without gaps."""
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from core.errors import FatalError
 from core.lifecycle import Case
-from core.messages import Alert, AlertState
+from core.messages import Alert, AlertState, AlertTransition
 
 JsonValue = None | bool | int | float | str | list["JsonValue"] | dict[str, "JsonValue"]
 """Anything :func:`json.dumps` accepts without a custom encoder."""
@@ -83,6 +83,29 @@ class AlertQuery:
     until: float | None = None
     limit: int = 100
     offset: int = 0
+    states: tuple[AlertState, ...] = ()
+    """Any of these states (with ``state``, both must hold); empty: any."""
+    levels: tuple[int, ...] = ()
+    camera_ids: tuple[str, ...] = ()
+    rule_ids: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    claimed_by: str | None = None
+    text: str | None = None
+    """Case-insensitive substring of the subject (plate, ``zone:kind``, camera id; a plate
+    also matches in its normalised spelling) or of the camera id."""
+    text_cameras: tuple[str, ...] = ()
+    """Cameras that also match ``text`` (their name or address did, in the caller's
+    camera registry: the alerts table keeps only the camera id)."""
+
+
+@dataclass(frozen=True, slots=True)
+class HolderResult:
+    """The alert as stored afterwards; ``transition`` is ``None`` when nothing changed (it
+    already was the new holder's); ``previous`` held it before."""
+
+    record: AlertRecord
+    transition: AlertTransition | None
+    previous: str | None = None
 
 
 class DispatchState(enum.StrEnum):

@@ -11,6 +11,7 @@ from core import codec
 from core.messages import Sighting
 from core.store import schema
 from core.store.engine import StoreBase
+from core.store.plate_search import SightingRow, SightingSearch, row_of, search_statement
 from core.store.records import PurgeResult
 from core.store.sql import decode_as, upsert
 
@@ -76,6 +77,21 @@ class SightingStore(StoreBase):
             evidence = replace(sighting.evidence, snapshot=snapshot, plate_crop=plate_crop)
             out.append(replace(sighting, evidence=evidence))
         return out
+
+    def search_sightings(self, query: SightingSearch) -> tuple[list[SightingRow], bool]:
+        """A page of plate-search hits, newest first, and whether more follow
+        (core/store/plate_search.py explains the pattern and the index)."""
+        with self.read() as conn:
+            rows = conn.execute(search_statement(_S, query, self.dialect)).all()
+        return [row_of(r) for r in rows[:query.limit]], len(rows) > query.limit
+
+    def sighting_evidence(self, sighting_id: str) -> tuple[str | None, str | None] | None:
+        """The snapshot and plate-crop refs of one sighting (``None`` if there is no such
+        sighting). Read from the columns, which retention clears with the files."""
+        stmt = sa.select(_S.c.snapshot, _S.c.plate_crop).where(_S.c.id == sighting_id)
+        with self.read() as conn:
+            row = conn.execute(stmt).first()
+        return None if row is None else (row.snapshot, row.plate_crop)
 
     def purge(self, older_than_sightings: float, older_than_evidence: float) -> PurgeResult:
         """Retention: delete sightings older than ``older_than_sightings`` seconds and drop the

@@ -1,8 +1,9 @@
 """Browser-test fixtures: Debian's Chromium driven by Playwright against the real console app.
 
 The browser is launched from ``/usr/bin/chromium`` with the flags measured in
-platform-notes.md (Playwright downloads no browser). ``make test`` installs the Debian
-packages; without them every browser test is skipped with that reason.
+docs/platform-notes.md (Playwright downloads no browser). ``make test`` installs the Debian
+packages; without them every browser test is skipped with that reason (and fails under CI:
+tests/services.py).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, sync_
 from tests.browser import world
 from tests.browser.server import VigilServer
 from tests.browser.support import CHROMIUM, FLAGS, NO_CHROMIUM, VIEWPORT
+from tests.services import unavailable
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +25,7 @@ def playwright() -> Iterator[Playwright]:
     """Module scope: Playwright's sync API keeps an event loop running in this thread while
     it is open, which would break every asyncio test collected after the browser tests."""
     if not CHROMIUM.exists():
-        pytest.skip(NO_CHROMIUM)
+        unavailable(NO_CHROMIUM)
     with sync_playwright() as p:
         yield p
 

@@ -11,7 +11,7 @@ from tests.browser.server import ADMIN, MONITOR, User, VigilServer
 CHROMIUM = Path("/usr/bin/chromium")
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
          "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
-"""platform-notes.md: Debian's Chromium, headless, as root in a container."""
+"""docs/platform-notes.md: Debian's Chromium, headless, as root in a container."""
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "artifacts" / "screenshots"
 VIEWPORT: ViewportSize = {"width": 1280, "height": 800}

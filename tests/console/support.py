@@ -30,7 +30,7 @@ from core.ports import CallbackReceipt
 from core.store import NotFoundError, Store, open_store
 
 BOOTSTRAP = "bootstrap-secret"
-ROLES = ("monitor", "dispatcher", "admin")
+ROLES = ("monitor", "dispatcher", "supervisor", "admin")
 CALLBACK_SECRET = b"dispatch-secret"
 
 

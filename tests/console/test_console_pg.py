@@ -16,6 +16,7 @@ from tests.console.support import Rig, build_rig, make_alert
 from tests.core.store_support import pg_schema_url
 
 pytest_plugins = ["tests.core.store_fixtures"]
+pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture

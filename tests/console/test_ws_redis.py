@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from pathlib import Path
 
+import pytest
 from fastapi import FastAPI
 
 from console.app import create_app
@@ -17,14 +18,15 @@ from core.clock import FakeClock
 from core.store import open_store
 from tests.console.live import open_feed, raise_alert, read_until, serve
 from tests.console.support import cameras, make_alert
+from tests.services import redis_url
 
-REDIS_URL = "redis://127.0.0.1:6379/0"
 TOKEN = "lb-token"
+pytestmark = pytest.mark.redis
 
 
 def console(db: Path, prefix: str, tmp_path: Path) -> tuple[FastAPI, RedisBus]:
     clock = FakeClock(start=1_700_000_100.0)
-    bus = RedisBus(REDIS_URL, prefix=prefix)
+    bus = RedisBus(redis_url(), prefix=prefix)
     deps = ConsoleDeps(store=open_store(f"sqlite:///{db}", clock), clock=clock,
                        settings=ConsoleSettings(live_dir=tmp_path / "live",
                                                 evidence_dir=tmp_path / "evidence"))
@@ -37,7 +39,7 @@ async def test_both_consoles_push_every_event_with_the_same_ids(tmp_path: Path) 
     db, prefix = tmp_path / "vigil.db", f"vigiltest:{uuid.uuid4().hex}:"
     first, bus_a = console(db, prefix, tmp_path)
     second, bus_b = console(db, prefix, tmp_path)
-    producer = RedisBus(REDIS_URL, prefix=prefix)  # the alert service, on a third node
+    producer = RedisBus(redis_url(), prefix=prefix)  # the alert service, on a third node
     store = open_store(f"sqlite:///{db}", FakeClock(start=1_700_000_100.0))
     try:
         async with serve(first) as port_a, serve(second) as port_b:
