@@ -1,4 +1,4 @@
-"""The rule engine: observations in, alerts out (architecture.md: ``RuleEngine.evaluate``).
+"""The rule engine: observations in, alerts out (docs/architecture.md: ``RuleEngine.evaluate``).
 
 It is the decision core, so it is synchronous and does no I/O: time comes from the
 observation (``Sighting.last_seen``, ``SceneEvent.at``, ``CameraStatus.since``); the
@@ -51,15 +51,28 @@ __all__ = ["EngineOptions", "RuleEngine", "WatchlistHit", "WatchlistLookup"]
 log = logging.getLogger(__name__)
 
 
-def _uuid4() -> str:
-    return str(uuid.uuid4())
+_ALERT_IDS = uuid.UUID("0b6f7c1e-3f55-4b8e-9a51-2f9d1c7e4a60")
+"""Namespace of the alert ids derived from (rule, observation): see :func:`alert_id_for`."""
+
+
+def alert_id_for(rule_id: str, observation_key: str) -> str:
+    """The alert id of ``rule_id`` firing on the pass or event ``observation_key``.
+
+    Derived, not random, so that the same decision made twice gets the same id: when the
+    alerting hub dies after committing an alert but before acknowledging its sighting, the
+    hub that takes over evaluates the sighting again (and the pass's final sighting after an
+    early one that alerted on the dead hub), and the store's insert is idempotent on the id
+    (:meth:`core.store.Store.insert_alert`), so no second alert appears. Camera-health
+    alerts, raised by the clock rather than by one observation, keep random ids."""
+    return str(uuid.uuid5(_ALERT_IDS, f"{rule_id}|{observation_key}"))
 
 
 @dataclass(frozen=True, slots=True)
 class EngineOptions:
-    """Tuning and test hooks. ``id_factory`` makes alert ids (uuid4 by default)."""
+    """Tuning and test hooks. ``id_factory`` makes alert ids for tests; by default they
+    come from :func:`alert_id_for` (uuid4 for alerts without an observation key)."""
 
-    id_factory: Callable[[], str] = _uuid4
+    id_factory: Callable[[], str] | None = None
     plate_capacity: int = 200_000
     cooldown_capacity: int = 500_000
     recent_capacity: int = 100_000
@@ -285,7 +298,7 @@ class RuleEngine:
                 continue
             self._cooldowns.record(cooldown_key, candidate.at, rule.cooldown)
             raised.add(rule.id)
-            alerts.append(self._alert(candidate))
+            alerts.append(self._alert(candidate, key))
         for rule_id in raised if key else ():
             self._recent.add((rule_id, key))
         self._counts["alerts"] += len(alerts)
@@ -298,7 +311,13 @@ class RuleEngine:
         address = camera.location.address if camera.location else ""
         return Spot(camera.name, place_of(camera.name, address))
 
-    def _alert(self, candidate: Candidate) -> Alert:
+    def _alert_id(self, rule_id: str, key: str) -> str:
+        factory = self._options.id_factory
+        if factory is not None:
+            return factory()
+        return alert_id_for(rule_id, key) if key else str(uuid.uuid4())
+
+    def _alert(self, candidate: Candidate, key: str) -> Alert:
         rule, camera_id = candidate.rule, candidate.observation.camera_id
         camera = self._cameras.get(camera_id)
         location = None if camera is None else camera.location
@@ -309,7 +328,7 @@ class RuleEngine:
                   "level": str(candidate.level), "rule": rule.id}
         zh, en = render(rule, {**common, **candidate.values})
         return Alert(
-            alert_id=self._options.id_factory(), rule_id=rule.id, level=candidate.level,
+            alert_id=self._alert_id(rule.id, key), rule_id=rule.id, level=candidate.level,
             category=candidate.category, observation=candidate.observation,
             raised_at=candidate.at, summary_zh=zh, summary_en=en, subject=candidate.subject,
             camera_id=camera_id, camera_name=name, address=address,

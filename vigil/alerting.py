@@ -110,8 +110,11 @@ class LoadedConfigRef:
     config: LoadedConfig
 
 
-async def start_alerting(config_dir: Path, ref: LoadedConfigRef, store: Store, bus: Bus,
+async def build_alerting(config_dir: Path, ref: LoadedConfigRef, store: Store, bus: Bus,
                          clock: Clock) -> Alerting:
+    """Watchlists, rules, the service and the hot-reload task, without starting the
+    service's loops: a hub starts those only while it holds the alerting lease
+    (vigil/hub.py); :func:`start_alerting` starts them at once."""
     cameras = ref.config.cameras
     watchlists = await asyncio.to_thread(WatchlistService, store, watchlist_files(config_dir),
                                          clock)
@@ -121,7 +124,6 @@ async def start_alerting(config_dir: Path, ref: LoadedConfigRef, store: Store, b
     if ref.config.service.dispatch.targets:
         service.dispatcher = Dispatcher(store, ref.config.service.dispatch, clock,
                                         httpx.AsyncClient(follow_redirects=False))
-    await service.start()
     alerting = Alerting(service, watchlists, config_dir)
     alerting.rules_stamp = alerting._stamp()
     alerting.task = start_supervised("alerting.watch", lambda: alerting.watch(ref))
@@ -130,6 +132,13 @@ async def start_alerting(config_dir: Path, ref: LoadedConfigRef, store: Store, b
              f" (no {RULES_FILE}: the built-in {DEFAULT_WATCHLIST_RULE.id} rule)",
              len(watchlists.current().entries))
     warn_uncovered(engine.rules, watchlists)
+    return alerting
+
+
+async def start_alerting(config_dir: Path, ref: LoadedConfigRef, store: Store, bus: Bus,
+                         clock: Clock) -> Alerting:
+    alerting = await build_alerting(config_dir, ref, store, bus, clock)
+    await alerting.service.start()
     return alerting
 
 

@@ -25,6 +25,12 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--config", type=Path, default=DEFAULT_CONFIG,
                      help="folder with service.yaml and cameras/ (default: configs)")
     run.add_argument("--bind", default=None, help="HOST:PORT for the console (127.0.0.1:8080)")
+    run.add_argument("--role", choices=("all", "worker", "hub"), default="all",
+                     help="all: the whole node (default); worker: ingest and analysis of the "
+                     "cameras it leases; hub: console and alerting (README: Deployment)")
+    run.add_argument("--capacity", type=float, default=None,
+                     help="worker: cost units it takes (a camera costs 1, 3 with analytics; "
+                     "default: cluster.capacity in service.yaml, 0 = no limit)")
 
     check = sub.add_parser("validate-config", help="check a config folder; file:line per problem")
     check.add_argument("dir", nargs="?", type=Path, default=DEFAULT_CONFIG)
@@ -62,6 +68,9 @@ def _parser() -> argparse.ArgumentParser:
                      help="config folder (default: configs if present): camera, rules, watchlists")
     rep.add_argument("--camera", default=None, help="camera id (default: first enabled)")
     rep.add_argument("--json", action="store_true", help="JSON lines with a 'type' field")
+    rep.add_argument("--max-fps", type=float, default=None,
+                     help="analyse at most this many frames/s (default: the camera's "
+                     "ingest.max_fps, as live; 0: every frame)")
     rep.add_argument("--realtime", action="store_true", help="pace at the file's frame rate")
     rep.add_argument("--models", type=Path, default=None, help="model directory")
     rep.add_argument("--evidence", type=Path, default=None, help="write evidence JPEGs here")
@@ -131,10 +140,10 @@ def _validate(directory: Path) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from vigil.run import run_node
+    from vigil.roles import run_role
 
     try:
-        return asyncio.run(run_node(args.config, args.bind))
+        return asyncio.run(run_role(args.role, args.config, args.bind, args.capacity))
     except ConfigError as exc:
         for line in exc.problems:
             print(line, file=sys.stderr)

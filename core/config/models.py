@@ -161,6 +161,25 @@ class Defaults(Strict):
     ingest: IngestOptions = IngestOptions()
 
 
+class ClusterOptions(Strict):
+    """Several nodes on one Redis (``vigil run --role worker|hub``; README "Deployment")."""
+
+    name: str = Field("vigil", pattern=r"^[A-Za-z0-9_.-]{1,64}$",
+                      description="Redis key namespace of this deployment's leases and members")
+    capacity: float = Field(0.0, ge=0, description="cost units a worker takes (a camera "
+                            "costs 1, 3 with analytics); 0 = no limit; --capacity overrides")
+    lease_ttl: float = Field(8.0, ge=2, le=60, description="seconds a camera or hub lease "
+                             "outlives its holder's last renewal")
+    tick: float = Field(1.0, gt=0, le=10, description="seconds between renewals and plans")
+
+    @model_validator(mode="after")
+    def _tick_fits(self) -> ClusterOptions:
+        if self.tick * 2 > self.lease_ttl:
+            raise ValueError("tick must be at most half of lease_ttl (a holder must renew "
+                             "at least twice per lease)")
+        return self
+
+
 class Service(Strict):
     bus: str = Field("local://", description="memory:// | local:// | redis://host:port/db")
     store: str = Field("sqlite:///var/vigil.db", description="sqlite:///PATH | postgresql://...")
@@ -173,6 +192,7 @@ class Service(Strict):
     live_dir: str = Field("var/live", description="latest JPEG per camera (camera wall)")
     defaults: Defaults = Defaults()
     retention: Retention = Retention()
+    cluster: ClusterOptions = ClusterOptions()
 
     @field_validator("bus")
     @classmethod

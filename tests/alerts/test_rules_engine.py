@@ -6,13 +6,14 @@ Everything runs on a FakeClock and event times; nothing sleeps.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from alerts.rules import EngineOptions, RuleEngine, WatchlistHit
+from alerts.rules import EngineOptions, RuleEngine, WatchlistHit, alert_id_for
 from alerts.rules_loader import parse_rules
 from core.clock import FakeClock
 from core.config.models import Camera, Location
@@ -306,3 +307,21 @@ def test_expired_cooldowns_are_forgotten_but_not_while_replaying_old_events() ->
     rules.tick()
     assert rules.stats()["cooldowns"] == 1
     assert rules.evaluate(sighting(at=T0 + 950))
+
+
+def test_the_same_decision_twice_gets_the_same_alert_id() -> None:
+    """A hub that takes over re-evaluates what the dead one committed but did not
+    acknowledge: the alert id is derived from (rule, pass), so the store's idempotent insert
+    keeps one alert. Different passes or rules get different ids."""
+    parsed = parse_rules(watch_rule(), "rules.yaml", list(CAMERAS))
+
+    def fresh() -> RuleEngine:  # a new process: no memory of what was raised
+        return RuleEngine(parsed, CAMERAS, Lookup(HITS), FakeClock(T0))
+
+    early = sighting(sid="pass-1", final=False)
+    [first] = fresh().evaluate(early)
+    [again] = fresh().evaluate(dataclasses.replace(early, final=True, last_seen=T0 + 1))
+    assert first.alert_id == again.alert_id == alert_id_for("w", "pass-1")
+    [other] = fresh().evaluate(sighting(sid="pass-2"))
+    assert other.alert_id != first.alert_id
+    assert alert_id_for("w2", "pass-1") != first.alert_id
