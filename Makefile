@@ -16,7 +16,7 @@ APT_PACKAGES := $(RUN_APT_PACKAGES) python3-gi gir1.2-gst-rtsp-server-1.0 gstrea
 CONFIG ?= configs
 PYTEST_ARGS ?=
 
-.PHONY: run test lint typecheck unit venv apt run-apt services models bench clean lock
+.PHONY: run test check lint typecheck unit venv apt run-apt services models bench clean lock
 
 UV_VERSION := 0.13.8
 LOCK_INPUTS := pyproject.toml requirements/build.in
@@ -78,6 +78,25 @@ unit: $(STAMP) apt services
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 test: $(STAMP) apt services models lint typecheck unit
+
+# The quick rerun while working (under 30 s on a 2-core machine): ruff on the Python files
+# changed since the last commit (and new ones), then the unit tests that need no service
+# and are not marked slow. It needs no Redis, PostgreSQL, RTSP or RTMP and starts nothing;
+# `make test` stays the whole gate. Which tests are slow was measured with
+# `pytest --durations=0` (docs/architecture.md, "Tests and checks").
+# (schemathesis's pytest plugin, used only by the console fuzz test, costs a second to load.)
+CHECK_DIRS := tests/core tests/alerts tests/analytics tests/ingest tests/training
+CHECK_MARKERS := not slow and not postgres and not redis and not rtsp and not rtmp
+
+# A ruff finding does not stop the tests: both results are shown, and either fails the target.
+check: $(STAMP)
+	@status=0; changed="$$( (git diff --name-only --diff-filter=d HEAD -- '*.py'; \
+		git ls-files --others --exclude-standard -- '*.py') 2>/dev/null | sort -u)"; \
+	if [ -n "$$changed" ]; then echo "ruff: $$(echo $$changed | wc -w) changed files"; \
+		$(BIN)/ruff check $$changed || status=1; fi; \
+	echo 'pytest -m "$(CHECK_MARKERS)" $(CHECK_DIRS)'; \
+	$(BIN)/pytest -q -p no:schemathesis -m "$(CHECK_MARKERS)" $(PYTEST_ARGS) $(CHECK_DIRS) \
+		|| status=1; exit $$status
 
 bench: $(STAMP)
 	$(BIN)/python bench/ingest.py

@@ -1,6 +1,6 @@
 """OASIS CAP 1.2 bodies for targets that speak the Common Alerting Protocol.
 
-CAP is the alternative to the JSON envelope (integration.md §4) for command systems that
+CAP is the alternative to the JSON envelope (docs/integration.md §4) for command systems that
 already consume emergency alerts. The XML follows the CAP 1.2 schema's element order
 (``alert`` → ``info`` → ``parameter`` → ``resource`` → ``area``), so strict validators pass.
 

@@ -1,6 +1,6 @@
 """110 dispatch: signed webhook deliveries from a durable outbox, with retries and dead letters.
 
-The path of one alert (integration.md §4)::
+The path of one alert (docs/integration.md §4)::
 
     Dispatcher.enqueue(alert)  ──▶ one dispatch_outbox row per matching target (idempotent)
     Dispatcher.run_once()      ──▶ take due rows (leased) ─▶ POST, signed, concurrently

@@ -1,4 +1,4 @@
-"""Status callbacks from the 110 side back into an alert's timeline (integration.md §4).
+"""Status callbacks from the 110 side back into an alert's timeline (docs/integration.md §4).
 
 The console mounts :func:`handle_callback` as ``POST /api/dispatch/callback``. The 110
 system signs its callbacks exactly like we sign deliveries (Standard Webhooks 1.0, with

@@ -1,4 +1,4 @@
-"""Standard Webhooks 1.0 signing and verification (integration.md §4).
+"""Standard Webhooks 1.0 signing and verification (docs/integration.md §4).
 
 Every delivery carries three headers::
 

@@ -1,4 +1,4 @@
-"""The alert envelope: the JSON body 110 dispatch targets receive (integration.md §4).
+"""The alert envelope: the JSON body 110 dispatch targets receive (docs/integration.md §4).
 
 One function builds it from an :class:`~core.messages.Alert` and, when the alert is stored,
 its :class:`~core.store.AlertRecord` (current state and workflow timestamps). The contract

@@ -1,4 +1,4 @@
-"""GA/T 1400 (视图库) export shapes: plate captures and watchlist hits (integration.md §2).
+"""GA/T 1400 (视图库) export shapes: plate captures and watchlist hits (docs/integration.md §2).
 
 Platforms built on GA/T 1400 take plate captures as ``MotorVehicleObject`` (``POST
 /VIID/MotorVehicles``) and watchlist hits as ``DispositionNotificationObject`` (``POST
@@ -42,7 +42,7 @@ from core.store import JsonObject, JsonValue, WatchlistRow
 
 CONTENT_TYPE = "application/VIID+JSON"
 IMAGE_TYPES: dict[str, str] = {"vehicle": "01", "plate": "02", "scene": "14"}
-"""``SubImageInfo.Type`` by image kind (integration.md §2)."""
+"""``SubImageInfo.Type`` by image kind (docs/integration.md §2)."""
 IMAGE_CODE = "02"
 """Sub-type of an ``ImageID`` (``01`` would be a video clip)."""
 MOTOR_VEHICLE_CODE = "02"

@@ -1,6 +1,6 @@
 """SLA timers for the alert workflow: sign-for (签收) and feedback (反馈) deadlines.
 
-Defaults follow published PSB practice (integration.md §4–§5): sign within 30 s of the alert
+Defaults follow published PSB practice (docs/integration.md §4–§5): sign within 30 s of the alert
 (escalate at 60 s and 180 s), give feedback within 30 min of signing (escalate at 1 h, 2 h
 and 4 h). Each timer has *stages*: the deadline itself ("overdue") and then each escalation.
 Every stage is emitted exactly once per alert as an :class:`~core.messages.AlertTransition`

@@ -1,6 +1,6 @@
 """Watchlist entries (布控) and their lifecycle: deploy, approve, withdraw (撤控), expire.
 
-An entry is shaped on the GA/T 1400 ``Disposition`` object (integration.md §2, §5) so that
+An entry is shaped on the GA/T 1400 ``Disposition`` object (docs/integration.md §2, §5) so that
 exporting it to a 视图库 platform is a renaming, not a redesign: ``entry_id`` ↔ DispositionID,
 ``plate``/``pattern`` ↔ TargetFeature, ``level`` ↔ PriorityLevel, ``applicant``/``unit`` ↔
 ApplicantName/ApplicantOrg, ``valid_from``/``valid_until`` ↔ BeginTime/EndTime, ``scope`` ↔

@@ -1,4 +1,4 @@
-"""Object detection: ``Detector.detect(frame) -> list[Detection]`` (architecture.md, rule 2).
+"""Object detection: ``Detector.detect(frame) -> list[Detection]`` (docs/architecture.md, rule 2).
 
 ``YoloxDetector`` runs YOLOX-nano (COCO, 416×416, see shared/models/README.md) through ONNX
 Runtime. The pre- and post-processing are plain functions so they are unit-tested on

@@ -1,6 +1,6 @@
 """The model pack: which model files Vigil may load, where each comes from, and its sha256.
 
-Models are files, never code downloaded at run time (architecture.md, "Models"). The list
+Models are files, never code downloaded at run time (docs/architecture.md, "Models"). The list
 lives in ``analytics/models/manifest.json`` so that a reviewer sees every third-party
 weight file, its licence and its origin in one place, and so that a file swapped on disk
 (a truncated copy, another release) is refused at start-up with a message that says what to

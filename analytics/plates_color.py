@@ -1,6 +1,6 @@
 """Plate colour: HyperLPR3's classifier for blue/green/yellow, pixel statistics for the rest.
 
-Colour carries meaning that text does not (integration.md §1): a yellow 7-character plate
+Colour carries meaning that text does not (docs/integration.md §1): a yellow 7-character plate
 is a large vehicle, white is police or emergency, black is embassy/consulate/HK-Macau, and
 a cloned plate often shows up as the same text in another colour. The classifier knows only
 blue, green and yellow, so white and black are decided first from saturation and brightness

@@ -328,5 +328,5 @@ SYNTH_FORMATS: tuple[SynthFormat, ...] = (
     SynthFormat("emergency", "single_8", "white", INK_BLACK, "white", "emergency", "99",
                 _emergency, red=frozenset({6, 7}), note="red 应急"),
 )
-"""The formats the special-plate bench renders (integration.md §1; military plates are not
+"""The formats the special-plate bench renders (docs/integration.md §1; military plates are not
 drawn). ``color`` is what the reader should report."""

@@ -2,7 +2,7 @@
 
 Why one factory: on the 2-core machines Vigil runs on, onnxruntime's defaults are wrong for
 us. With several intra-op threads and the default spinning, an idle session burns a whole
-core between calls (platform-notes.md, "onnxruntime on 2 cores"): so one intra-op thread,
+core between calls (docs/platform-notes.md, "onnxruntime on 2 cores"): so one intra-op thread,
 one inter-op thread and no spinning, and one session per worker process. Accelerators
 (TensorRT, CUDA) are used only when the installed onnxruntime offers them *and* the options
 allow it, with the CPU provider always last as the fallback. Each session runs one call on

@@ -11,7 +11,7 @@ Prints the median (and 90th percentile) wall time of:
   720p frame, or a rendered plate in a synthetic street frame without the data).
 
 The process is pinned to one CPU and every session uses one intra-op thread without
-spinning (platform-notes.md), so the figures are per core.
+spinning (docs/platform-notes.md), so the figures are per core.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Injected time (architecture.md: "now" comes from a Clock).
+"""Injected time (docs/architecture.md: "now" comes from a Clock).
 
 Rules, SLA timers and watchdogs take a :class:`Clock` so tests advance a
 :class:`FakeClock` instead of sleeping.

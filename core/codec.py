@@ -1,4 +1,4 @@
-"""The one wire codec: JSON via pydantic ``TypeAdapter`` (architecture.md, rule 5).
+"""The one wire codec: JSON via pydantic ``TypeAdapter`` (docs/architecture.md, rule 5).
 
 A message on the wire is ``{"type": <wire name>, "data": {...}}``. Decoding validates the
 shape, so a malformed message from another process fails here with a :class:`CodecError`

@@ -1,4 +1,4 @@
-"""One error hierarchy (architecture.md, rule 9).
+"""One error hierarchy (docs/architecture.md, rule 9).
 
 ``RetryableError`` means "try again later" (a camera that is down, Redis restarting, a
 dispatch target answering 503); ``FatalError`` means retrying cannot help (bad config, a

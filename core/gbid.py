@@ -1,4 +1,4 @@
-"""GB/T 28181 20-digit device ids (integration.md §3), parsed for display, never required."""
+"""GB/T 28181 20-digit device ids (docs/integration.md §3), parsed for display, never required."""
 
 from __future__ import annotations
 

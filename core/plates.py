@@ -1,4 +1,4 @@
-"""Chinese licence plates: the vocabulary analytics and alerts share (integration.md §1, §2).
+"""Chinese licence plates: the vocabulary analytics and alerts share (docs/integration.md §1, §2).
 
 Plate reading (``analytics/``) and watchlist matching (``alerts/``) must agree on what a plate
 *is* — its normal form, its GA 36 format, which characters each slot may hold and which
@@ -6,7 +6,7 @@ characters an OCR engine confuses — or a plate read one way would be listed an
 never match. So the facts live here, in ``core``, as constants and pure functions.
 
 Slots are counted from 0 in code (slot 0 is the province, slot 1 the issuing letter); the
-docs count from 1. Facts marked *unverified* in integration.md (O as an issuing letter, the
+docs count from 1. Facts marked *unverified* in docs/integration.md (O as an issuing letter, the
 extra province look-alikes) are plain data that callers can replace, never buried in logic.
 """
 
@@ -68,7 +68,7 @@ PLATE_CLASS_CODES: Mapping[str, str] = {
     "coach": "16", "police": "23", "hong_kong": "26", "macau": "27", "ne_large": "51",
     "ne_small": "52", "other": "99",
 }
-"""GA 24.7 ``PlateClass`` codes used by GA/T 1400 (integration.md §2)."""
+"""GA 24.7 ``PlateClass`` codes used by GA/T 1400 (docs/integration.md §2)."""
 SUFFIX_CLASSES: Mapping[str, str] = {
     "挂": "trailer", "学": "coach", "警": "police", "港": "hong_kong", "澳": "macau",
     "领": "consulate",
@@ -89,7 +89,7 @@ CONFUSION_GROUPS: tuple[str, ...] = ("0DOQ", "1LJI", "2Z", "5S", "8B", "6G", "4A
 """Characters an OCR engine mixes up. Order matters for :func:`correct`: the first member
 that is legal in a slot is the one an impossible character is corrected to."""
 PROVINCE_LOOKALIKES: tuple[str, ...] = ("京津", "鲁粤", "苏鄂", "沪渝", "湘浙", "贵青")
-"""Province characters read as one another. 京/津, 鲁/粤, 苏/鄂 come from integration.md;
+"""Province characters read as one another. 京/津, 鲁/粤, 苏/鄂 come from docs/integration.md;
 沪/渝, 湘/浙 (same water radical, similar width at 20 px) and 贵/青 are *unverified* guesses:
 pass your own groups to :class:`Confusions` once field data says otherwise."""
 

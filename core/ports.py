@@ -2,7 +2,7 @@
 
 The console may import only ``core``; watchlist rules and dispatch callbacks belong to
 ``alerts``. ``vigil`` builds the ``alerts`` implementations and hands them to the console
-app as these protocols, so the import direction stays down-only (architecture.md).
+app as these protocols, so the import direction stays down-only (docs/architecture.md).
 Errors: :class:`~core.errors.RequestError` (422 with field paths),
 :class:`~core.errors.ConfigError` (422, one ``source:row: field: why`` line per problem),
 :class:`~core.store.records.NotFoundError` (404), :class:`~core.errors.TransitionError`

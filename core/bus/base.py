@@ -1,4 +1,4 @@
-"""The bus interface every backend implements (architecture.md, rule 6).
+"""The bus interface every backend implements (docs/architecture.md, rule 6).
 
 The shape follows Redis Streams because that is the strongest contract of the three
 backends: a topic is an append-only, bounded log; a *group* of consumers shares the work

@@ -1,4 +1,4 @@
-"""Cross-checks that a single pydantic field cannot express (architecture.md, rule 7).
+"""Cross-checks that a single pydantic field cannot express (docs/architecture.md, rule 7).
 
 Each check is a small named function over one validated :class:`Camera` (after the service
 defaults are merged in) returning :data:`Finding` values: a key path *relative to the

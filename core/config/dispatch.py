@@ -1,6 +1,6 @@
 """Configuration of 110 dispatch: targets, evidence links, CAP options (``dispatch:`` key).
 
-Every model forbids unknown keys (architecture.md rule 7), so ``max_attemps: 3`` is an
+Every model forbids unknown keys (docs/architecture.md rule 7), so ``max_attemps: 3`` is an
 error at its line, not a target that silently retries forever. Secrets arrive already
 expanded by the config loader (``secret: ${DISPATCH_110_SECRET}``); here they are plain
 strings that are never shown in ``repr`` (a logged config must not leak them). The module

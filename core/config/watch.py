@@ -9,7 +9,7 @@ content hash also ignores ``touch`` and catches same-size edits within one mtime
 A change reloads the *whole* directory, because defaults and duplicate-id checks span
 files. A valid result becomes :attr:`ConfigWatcher.current` and ``on_change(config, diff)``
 is called; an invalid one calls ``on_error(problems)`` once and keeps the running config
-(architecture.md, rule 7). Fixing the files is just another change. ``poll()`` is public so
+(docs/architecture.md, rule 7). Fixing the files is just another change. ``poll()`` is public so
 tests drive it deterministically; :meth:`ConfigWatcher.start` only calls it on a timer.
 """
 

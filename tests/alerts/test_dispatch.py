@@ -82,6 +82,7 @@ def outcomes(store: Store, alert: Alert) -> list[str]:
             if e.kind == "dispatch" and e.detail is not None]
 
 
+@pytest.mark.slow  # real HTTP receiver, retries
 async def test_outage_then_flaky_receiver_delivers_every_alert_effectively_once(
         sqlite_store: Store, clock: FakeClock, http: httpx.AsyncClient) -> None:
     receiver = Receiver(SECRET, clock, script=lambda n, _id: (503 if n % 2 else 200, 0.0))
@@ -112,6 +113,7 @@ async def test_outage_then_flaky_receiver_delivers_every_alert_effectively_once(
     assert dispatcher.counts["delivered"] == 20
 
 
+@pytest.mark.slow  # real HTTP receiver, timeouts
 async def test_slow_receiver_causes_duplicates_that_dedup_on_webhook_id(
         sqlite_store: Store, clock: FakeClock, http: httpx.AsyncClient) -> None:
     seen: set[str] = set()

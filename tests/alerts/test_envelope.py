@@ -1,4 +1,4 @@
-"""The alert envelope: every field of integration.md §4, one time format, evidence URLs."""
+"""The alert envelope: every field of docs/integration.md §4, one time format, evidence URLs."""
 
 from __future__ import annotations
 

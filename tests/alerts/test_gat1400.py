@@ -1,4 +1,4 @@
-"""GA/T 1400 exports checked against the field lists of integration.md §2."""
+"""GA/T 1400 exports checked against the field lists of docs/integration.md §2."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ MOTOR_VEHICLE_FIELDS: dict[str, tuple[type, str | None]] = {
     "IsDecked": (str, r"^[01]$"), "VehicleColor": (str, r"^\d{1,2}$"), "Direction": (str, None),
     "Speed": (int, None), "StorageUrl1": (str, None), "SubImageList": (dict, None),
 }
-"""integration.md §2 MotorVehicleObject fields → (JSON type, format)."""
+"""docs/integration.md §2 MotorVehicleObject fields → (JSON type, format)."""
 SUB_IMAGE_FIELDS: dict[str, tuple[type, str | None]] = {
     "ImageID": (str, r"^\d{41}$"), "DeviceID": (str, ID20), "Type": (str, r"^(01|02|14)$"),
     "FileFormat": (str, None), "Width": (int, None), "Height": (int, None),

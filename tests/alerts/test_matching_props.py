@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -92,6 +93,7 @@ def _mutate(plate: str, data: st.DataObject) -> str:
     return plate
 
 
+@pytest.mark.slow  # 300 hypothesis examples
 @settings(max_examples=300)
 @given(st.lists(st.tuples(plates, st.sampled_from(list(Strictness))), min_size=1, max_size=8),
        st.data())
@@ -106,6 +108,7 @@ def test_index_equals_brute_force(listed: list[tuple[str, Strictness]],
     assert {m.entry_id for m in index.match(query)} == expected
 
 
+@pytest.mark.slow  # hypothesis search
 @given(st.lists(plates, min_size=2, max_size=6, unique=True), st.data())
 def test_discard_then_add_is_like_fresh(listed: list[str], data: st.DataObject) -> None:
     entries = [Entry(f"e{i}", p, strictness=Strictness.LOOSE) for i, p in enumerate(listed)]
@@ -126,6 +129,7 @@ def _pattern_of(plate: str, data: st.DataObject) -> str:
     return "".join(chars[:cut]) + ("*" if cut < len(chars) or data.draw(st.booleans()) else "")
 
 
+@pytest.mark.slow  # 300 hypothesis examples
 @settings(max_examples=300)
 @given(st.lists(st.tuples(plates, st.sampled_from(list(Strictness))), min_size=1, max_size=6),
        st.data())

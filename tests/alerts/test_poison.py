@@ -30,6 +30,7 @@ from core.consume import ConsumerSettings
 from core.messages import Alert, Sighting
 from core.store import Store, open_store
 from core.supervise import STATS
+from tests.services import redis_url
 
 CSV = "plate,category,level,reason\n京A12345,stolen,1,r\n京B22222,wanted,1,r\n京C33333,stolen,1,r\n"
 RULES = "rules:\n  - {id: hit, kind: watchlist, level: 2, cooldown: 60}\n"
@@ -52,7 +53,7 @@ class BuggyLookup:
         return self._real(plate, camera_id, group, at)
 
 
-@pytest.fixture(params=["memory", "local", "redis"])
+@pytest.fixture(params=["memory", "local", pytest.param("redis", marks=pytest.mark.redis)])
 async def bus(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Bus]:
     hub: LocalHub | None = None
     client: Bus
@@ -63,7 +64,7 @@ async def bus(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[B
         await hub.start()
         client = await LocalBus(hub.path).connect()
     else:
-        client = RedisBus("redis://127.0.0.1:6379/0", maxlen=1000,
+        client = RedisBus(redis_url(), maxlen=1000,
                           prefix=f"vigiltest:{uuid.uuid4().hex}:")
     yield client
     await client.close()
@@ -107,6 +108,7 @@ async def alert_subjects(bus: Bus, want: int) -> list[str]:
     return got
 
 
+@pytest.mark.slow  # redelivery rounds on real buses
 async def test_a_poison_sighting_is_parked_and_the_good_ones_alert(
         bus: Bus, tmp_path: Path) -> None:
     store = open_store(f"sqlite:///{tmp_path / 'v.db'}", SystemClock())

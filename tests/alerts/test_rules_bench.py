@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bench.rules_bench import bench_rules
+
+pytestmark = pytest.mark.slow  # runs the benchmark script (not in `make check`)
 
 
 def test_bench_rules_reports_throughput() -> None:

@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from alerts.rules_config import SceneRule, WatchlistRule
 from alerts.rules_default import DEFAULT_WATCHLIST_RULE, coverage_warning, uncovered
 from alerts.watchlist import Category, WatchlistEntry
@@ -59,6 +61,7 @@ def validate(folder: Path) -> subprocess.CompletedProcess[str]:
                           cwd=ROOT, capture_output=True, text=True, timeout=60, check=False)
 
 
+@pytest.mark.slow  # the CLI in a subprocess
 def test_no_rules_file_means_the_built_in_rule(tmp_path: Path) -> None:
     folder = write_config(tmp_path / "c", None)
     assert rules_for(folder, load_config(folder).cameras) == (DEFAULT_WATCHLIST_RULE,)
@@ -66,6 +69,7 @@ def test_no_rules_file_means_the_built_in_rule(tmp_path: Path) -> None:
     assert done.returncode == 0 and "warning" not in done.stderr
 
 
+@pytest.mark.slow  # the CLI in a subprocess
 def test_validate_config_warns_about_a_watchlist_no_rule_covers(tmp_path: Path) -> None:
     done = validate(write_config(tmp_path / "c", "rules: []\n"))
     assert done.returncode == 0, done.stdout + done.stderr

@@ -69,6 +69,7 @@ def test_import_is_all_or_nothing_and_survives_a_restart(
     assert "沪B88888" in again.export_csv()
 
 
+@pytest.mark.slow  # waits for real expiry
 def test_entries_expire_by_themselves(service: WatchlistService) -> None:
     row = service.deploy({"plate": "沪B88888", "category": "wanted", "level": "3",
                           "reason": "r", "valid_until": "20270201000000"}, by="alice")

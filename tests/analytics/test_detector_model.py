@@ -16,10 +16,10 @@ MODEL_DIR = SHARED / "models"
 VIDEO = SHARED / "data" / "video" / "pets2009_s2l1_view001.avi"
 GT = SHARED / "data" / "video" / "annotations" / "pets2009_s2l1_gt_mot_480x360.txt"
 
-pytestmark = pytest.mark.skipif(
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(  # the real model (not in `make check`)
     not ((MODEL_DIR / "yolox" / "yolox_nano.onnx").is_file() and VIDEO.is_file()
          and GT.is_file()),
-    reason=f"needs the YOLOX model and PETS 2009 clip under {SHARED.resolve()}")
+    reason=f"needs the YOLOX model and PETS 2009 clip under {SHARED.resolve()}")]
 
 
 def _frame(index: int) -> Frame:

@@ -55,6 +55,7 @@ def test_moving_object_triggers_with_its_box_in_frame_pixels() -> None:
     assert abs(x2 - 430) <= 12 and abs(y2 - 280) <= 12
 
 
+@pytest.mark.slow  # hundreds of frames
 def test_object_that_stops_is_absorbed_and_gate_goes_quiet() -> None:
     gate = MotionGate(MotionOptions(period=1000.0))
     scene = _scene()

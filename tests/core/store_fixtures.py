@@ -20,7 +20,9 @@ from core.clock import FakeClock
 from core.store import Store, open_store
 from tests.core.store_support import PG_ADMIN_URL, pg_schema_url, pg_unreachable, with_database
 
-BACKENDS = ["sqlite", "postgresql"]
+BACKENDS = [pytest.param("sqlite"), pytest.param("postgresql", marks=pytest.mark.postgres)]
+"""Every store test runs on both; the PostgreSQL half carries the ``postgres`` marker (left
+out of ``make check``)."""
 
 
 @pytest.fixture(scope="session")

@@ -1,7 +1,8 @@
 """Helpers for the store tests (plain functions; the fixtures live in ``store_fixtures``).
 
 PostgreSQL: ``VIGIL_TEST_POSTGRES_URL`` (default the local server's ``test`` database) is the
-admin connection; ``VIGIL_SKIP_POSTGRES=1`` turns "unreachable" from a failure into a skip.
+admin connection; ``VIGIL_SKIP_POSTGRES=1`` turns "unreachable" from a failure into a skip,
+except under CI (tests/services.py).
 """
 
 from __future__ import annotations
@@ -12,24 +13,22 @@ from typing import NoReturn
 from urllib.parse import quote
 
 import psycopg
-import pytest
 from psycopg import sql
 
 from core.messages import Alert, Evidence, Sighting
+from tests.services import unavailable
 
 PG_ADMIN_URL = os.environ.get(
     "VIGIL_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
 )
-SKIP_PG = os.environ.get("VIGIL_SKIP_POSTGRES") == "1"
 
 
 def pg_unreachable(exc: Exception) -> NoReturn:
-    """Fail (or, with VIGIL_SKIP_POSTGRES=1, skip) with a message that says what to do."""
+    """Fail (or, with VIGIL_SKIP_POSTGRES=1 outside CI, skip) with a message that says what
+    to do."""
     message = (f"PostgreSQL at {PG_ADMIN_URL} is unreachable ({exc}); start it (make services)"
                " or set VIGIL_SKIP_POSTGRES=1 to skip the PostgreSQL half of the store tests")
-    if SKIP_PG:
-        pytest.skip(message)
-    pytest.fail(message, pytrace=False)
+    unavailable(message, opt_out="VIGIL_SKIP_POSTGRES")
 
 
 def with_database(url: str, database: str) -> str:

@@ -13,8 +13,9 @@ import pytest
 from core.bus import Bus, LocalBus, LocalHub, MemoryBus, open_bus
 from core.bus.redis_bus import RedisBus
 from core.messages import CameraState, CameraStatus
+from tests.services import redis_url
 
-REDIS_URL = "redis://127.0.0.1:6379/0"
+REDIS = pytest.param("redis", marks=pytest.mark.redis)
 Factory = Callable[[], Awaitable[Bus]]
 
 
@@ -22,7 +23,7 @@ def status(n: int) -> CameraStatus:
     return CameraStatus(f"cam-{n}", CameraState.STREAMING, since=float(n))
 
 
-@pytest.fixture(params=["memory", "local", "redis"])
+@pytest.fixture(params=["memory", "local", REDIS])
 async def backend(
     request: pytest.FixtureRequest, tmp_path: Path
 ) -> AsyncIterator[Factory]:
@@ -43,7 +44,7 @@ async def backend(
             assert hub is not None
             client = await LocalBus(hub.path).connect()
         else:
-            client = RedisBus(REDIS_URL, maxlen=1000, prefix=prefix)
+            client = RedisBus(redis_url(), maxlen=1000, prefix=prefix)
         clients.append(client)
         return client
 
@@ -125,13 +126,14 @@ async def test_memory_topic_is_bounded_and_counts_drops() -> None:
     assert [d.message for d in got] == [status(2), status(3), status(4)]
 
 
+@pytest.mark.redis
 async def test_redis_consumer_restarting_with_its_name_gets_its_pending_first() -> None:
     prefix = f"vigiltest:{uuid.uuid4().hex}:"
-    first = RedisBus(REDIS_URL, prefix=prefix)
+    first = RedisBus(redis_url(), prefix=prefix)
     await first.publish("t", status(1))
     assert len(await first.read("t", "g", "worker-1", block=0.1)) == 1
     await first.close()
-    again = RedisBus(REDIS_URL, prefix=prefix)
+    again = RedisBus(redis_url(), prefix=prefix)
     try:
         got = await again.read("t", "g", "worker-1", block=0.1)
         assert [d.message for d in got] == [status(1)]
@@ -149,6 +151,7 @@ def _publish_from_child(path: str, count: int) -> None:
     asyncio.run(main())
 
 
+@pytest.mark.slow  # spawns processes
 async def test_local_bus_carries_messages_across_processes(tmp_path: Path) -> None:
     hub = LocalHub(tmp_path / "bus.sock")
     await hub.start()

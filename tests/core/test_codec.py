@@ -1,4 +1,4 @@
-"""Round-trip property tests for the wire codec (architecture.md, rule 5)."""
+"""Round-trip property tests for the wire codec (docs/architecture.md, rule 5)."""
 
 from __future__ import annotations
 

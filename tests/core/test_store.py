@@ -14,15 +14,15 @@ from core.errors import FatalError, TransitionError
 from core.lifecycle import Action, Case, Feedback, Step, transition
 from core.messages import AlertState, AlertTransition
 from core.store import AlertQuery, AlertRecord, NotFoundError, Store, open_store, schema
-from tests.core.store_support import PG_ADMIN_URL, SKIP_PG, alert, pg_unreachable
+from tests.core.store_support import PG_ADMIN_URL, alert, pg_unreachable
 
 pytest_plugins = ["tests.core.store_fixtures"]
 
 
+@pytest.mark.postgres
 def test_postgres_is_reachable() -> None:
-    """The PostgreSQL half must not vanish silently: fail here with what to do."""
-    if SKIP_PG:
-        pytest.skip("VIGIL_SKIP_POSTGRES=1")
+    """The PostgreSQL half must not vanish silently: fail here with what to do (skipped
+    only with VIGIL_SKIP_POSTGRES=1, never under CI)."""
     try:
         psycopg.connect(PG_ADMIN_URL, connect_timeout=5).close()
     except psycopg.Error as exc:

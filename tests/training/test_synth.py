@@ -73,6 +73,7 @@ def test_double_row_plates_come_split_into_one_line(assets: Assets) -> None:
     assert image.shape[1] > 3 * image.shape[0]
 
 
+@pytest.mark.slow  # thousands of samples
 def test_provinces_are_drawn_uniformly(assets: Assets) -> None:
     rng = np.random.default_rng(5)
     counts = dict.fromkeys(PROVINCES, 0)
