@@ -38,6 +38,13 @@ With one read this is that read's minimum character confidence, the reader's own
   without an early sighting emits a final only when its vote is valid and at least
   ``final_min_confidence`` sure. A finished track is closed: later reads are ignored.
 
+**One car, one pass.** At a low analysis rate a tracker may lose a fast plate between two
+frames and start a new track for it. A pass whose vote (no sighting yet) equals the vote
+of another open pass read within ``link_within`` seconds (2) is merged into that pass:
+its reads and track ids join it, and the pass ends when the last of its tracks ends. Two
+cars with the same plate on one camera within two seconds are one car, or a cloned plate
+that the cross-camera rule, not this vote, is there to catch.
+
 Bounded state: at most ``max_tracks`` passes (the least recently read one is finalised and
 evicted when a new track arrives), ``max_reads`` reads per pass (the lightest read is
 dropped), and ``max_closed`` remembered closed track ids. Pure: no clock, no I/O; times are
@@ -75,6 +82,7 @@ class ConsensusOptions:
     max_tracks: int = 64
     max_reads: int = 32
     max_closed: int = 4096
+    link_within: float = 2.0
     new_id: Callable[[], str] = field(default=_uuid)
 
     def __post_init__(self) -> None:
@@ -133,6 +141,9 @@ class _Pass:
     last_seen: float
     reads: list[WeightedRead] = field(default_factory=list)
     sighting_id: str | None = None
+    tracks: set[int] = field(default_factory=set)
+    text: str = ""
+    """The current vote's text (empty: no valid read yet), for merging split passes."""
 
 
 def _position_vote(reads: Sequence[WeightedRead], index: int) -> tuple[str, float]:
@@ -204,6 +215,8 @@ class PlateConsensus:
         self.options = options or ConsensusOptions()
         self._passes: OrderedDict[int, _Pass] = OrderedDict()
         self._closed: OrderedDict[int, None] = OrderedDict()
+        self._owner: dict[int, int] = {}
+        """Track id → the pass (keyed by its first track id) it was merged into."""
         self.ignored = 0
         """Reads refused because their track was already finished."""
 
@@ -217,10 +230,14 @@ class PlateConsensus:
         ``closed`` (final sent): the pipeline reads less, or not at all, as this advances."""
         if track_id in self._closed:
             return "closed"
-        found = self._passes.get(track_id)
+        found = self._passes.get(self.pass_of(track_id))
         if found is None:
             return "new"
         return "reading" if found.sighting_id is None else "early"
+
+    def pass_of(self, track_id: int) -> int:
+        """The key of the pass ``track_id``'s reads go to (its own id unless merged)."""
+        return self._owner.get(track_id, track_id)
 
     def add(self, read: PlateRead, at: float) -> list[Emission]:
         """Add one read taken at ``at``; the early sighting if this read made the vote
@@ -229,16 +246,19 @@ class PlateConsensus:
             self.ignored += 1
             return []
         out: list[Emission] = []
-        current = self._passes.get(read.track_id)
+        key = self.pass_of(read.track_id)
+        current = self._passes.get(key)
         if current is None:
             if len(self._passes) >= self.options.max_tracks:
                 out += self._finish(next(iter(self._passes)), at)
-            current = self._passes[read.track_id] = _Pass(read.track_id, at, at)
-        self._passes.move_to_end(read.track_id)
+            current = self._passes[key] = _Pass(key, at, at, tracks={key})
+        self._passes.move_to_end(key)
         current.last_seen = max(current.last_seen, at)
         current.reads.append(WeightedRead(read, at))
         if len(current.reads) > self.options.max_reads:
             current.reads.remove(min(current.reads, key=lambda r: r.weight))
+        if current.sighting_id is None:
+            current = self._merge_split(current, at)
         if current.sighting_id is None:
             early = self._early(current, at)
             if early is not None:
@@ -246,11 +266,17 @@ class PlateConsensus:
         return out
 
     def end(self, track_id: int, at: float) -> list[Emission]:
-        """The track ended (last seen at ``at``): its final sighting, if it has one."""
-        found = self._passes.get(track_id)
+        """The track ended (last seen at ``at``): its pass's final sighting, if it has one
+        and no other track of the pass is still running."""
+        key = self._owner.pop(track_id, track_id)
+        found = self._passes.get(key)
         if found is not None:
             found.last_seen = max(found.last_seen, at)
-        return self._finish(track_id, at)
+            found.tracks.discard(track_id)
+            self._close(track_id)
+            if found.tracks:
+                return []
+        return self._finish(key, at)
 
     def expire(self, at: float) -> list[Emission]:
         """Finals of passes read for ``max_duration`` s or not read for ``idle_after`` s."""
@@ -262,6 +288,30 @@ class PlateConsensus:
     def flush(self, at: float) -> list[Emission]:
         """End of stream: the final sighting of every open pass."""
         return [e for track_id in list(self._passes) for e in self._finish(track_id, at)]
+
+    def _merge_split(self, current: _Pass, at: float) -> _Pass:
+        """``current`` (no sighting yet) merged into the open pass read within
+        ``link_within`` s whose vote has the same text, if there is one (module
+        docstring); the pass the reads now belong to."""
+        result = vote(current.reads)
+        current.text = result.text if result is not None and result.valid else ""
+        if not current.text:
+            return current
+        twin = next((p for p in self._passes.values() if p is not current
+                     and p.text == current.text
+                     and at - p.last_seen <= self.options.link_within), None)
+        if twin is None:
+            return current
+        del self._passes[current.track_id]
+        twin.reads = sorted(twin.reads + current.reads, key=lambda r: r.weight,
+                            reverse=True)[:self.options.max_reads]
+        twin.first_seen = min(twin.first_seen, current.first_seen)
+        twin.last_seen = max(twin.last_seen, current.last_seen)
+        twin.tracks |= current.tracks
+        for track_id in current.tracks:
+            self._owner[track_id] = twin.track_id
+        self._passes.move_to_end(twin.track_id)
+        return twin
 
     def _early(self, current: _Pass, at: float) -> Emission | None:
         opts = self.options
@@ -282,10 +332,11 @@ class PlateConsensus:
         good enough on its own."""
         found = self._passes.pop(track_id, None)
         if found is None:
+            self._close(track_id)
             return []
-        self._closed[track_id] = None
-        if len(self._closed) > self.options.max_closed:
-            self._closed.popitem(last=False)
+        for member in found.tracks | {track_id}:
+            self._owner.pop(member, None)
+            self._close(member)
         result = vote(found.reads)
         if result is None:
             return []
@@ -294,6 +345,12 @@ class PlateConsensus:
                 return []
             found.sighting_id = self.options.new_id()
         return [self._emission(found, result, final=True)]
+
+    def _close(self, track_id: int) -> None:
+        """Remember ``track_id`` as finished (bounded): later reads of it are ignored."""
+        self._closed[track_id] = None
+        if len(self._closed) > self.options.max_closed:
+            self._closed.popitem(last=False)
 
     def _emission(self, found: _Pass, result: Vote, final: bool) -> Emission:
         plate = normalize(result.text)

@@ -1,9 +1,9 @@
 """One camera's analytics: ``Frame`` in, ``Sighting``/``SceneEvent`` out.
 
-The frame's journey (architecture.md)::
+The frame's journey (docs/architecture.md)::
 
-    motion gate → detector → tracker → plate reader per vehicle track → consensus → Sighting
-                                    └→ zones / lines / dwell / crowd → SceneEvent
+    motion gate → detector → tracker ──→ zones / lines / dwell / crowd → SceneEvent
+               → plate finder (whole frame) → plate tracker → reads due → consensus → Sighting
     every frame → tamper → SceneEvent(kind="tamper")
 
 A worker process calls :func:`~analytics.pipeline_parts.load_parts` once, builds one
@@ -17,13 +17,26 @@ so its last box is still right, and its plate is still read on schedule), and fe
 frame when nothing is visible, so tracks that left the picture end and their plate passes
 are finalised without waiting for the next periodic detector run.
 
-**Plates.** Vehicle mode reads inside each vehicle track's box on the schedule of
-:class:`~analytics.pipeline_reads.ReadSchedule`; checkpoint mode (``plates`` without
-``vehicles``) reads over the whole frame on every gated frame and tracks the plate boxes.
-Either way reads go to :class:`~analytics.consensus.PlateConsensus`, which emits the early
-and final sightings of each pass. The frame holding the heaviest read of a track is kept
-(a reference; frames are read-only) for its evidence picture, only while an
+**Plates** are found over the whole frame on every gated frame (at most every
+``reads.find_interval`` s: every third frame at 25 fps, every frame at 10 fps or less), in
+vehicle mode as in
+checkpoint mode (``plates`` without ``vehicles``), and the plate boxes are tracked; the
+recogniser reads the plate tracks due a read by :class:`~analytics.pipeline_reads.
+ReadSchedule`, each plate at most once per frame. In vehicle mode a plate inside a tracked
+vehicle's box gets that box in its evidence; it is never a condition for reading: reading
+only inside confirmed vehicle tracks lost the few frames a fast car is in view at 5 fps
+(3 of 24 passes read in the field check, 4 of 10 in ``bench/low_rate.py``). Reads go to
+:class:`~analytics.consensus.PlateConsensus`, which emits the early and final sightings
+of each pass (one confident read is enough for the early one) and merges a plate track
+that split from its pass. The frame holding the heaviest read of a pass is kept (a
+reference; frames are read-only) for its evidence picture, only while an
 :class:`~analytics.evidence.EvidenceWriter` is configured.
+
+**Low rates.** Both trackers associate by predicted position when a fast object's boxes
+no longer overlap between frames 200 ms apart (``TrackerOptions.reach``,
+:mod:`analytics.tracker_reach`), and plate tracks count from their first box
+(``min_hits`` 1): at 5 fps a car crossing in 1.5 s is in 7 analysed frames, too few to
+spend three on confirming a track.
 """
 
 from __future__ import annotations
@@ -47,11 +60,14 @@ from analytics.pipeline_parts import (
     needs_plates,
 )
 from analytics.pipeline_reads import (
+    PLATE_LABEL,
     ReadOptions,
     ReadSchedule,
     StageTimes,
-    assign_reads,
+    assign_boxes,
     plate_detections,
+    plate_read,
+    vehicle_of,
 )
 from analytics.scene import SceneAnalyzer, SceneOptions
 from analytics.tamper import TamperDetector, TamperOptions
@@ -62,6 +78,11 @@ from core.messages import Box, Evidence, Frame, PlateRead, SceneEvent, Sighting,
 log = logging.getLogger(__name__)
 
 Output = Sighting | SceneEvent
+VEHICLE_REACH = tuple((label, 8.0) for label in sorted(VEHICLE_LABELS))
+"""Vehicles cross a picture at up to ~5 of their own widths a second (a car in view 1 s);
+8 leaves room for a missed frame (:mod:`analytics.tracker_reach`)."""
+PLATE_REACH = ((PLATE_LABEL, 15.0),)
+"""A plate is about half as wide as its car, so it moves twice as many of its widths."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +95,10 @@ class PipelineOptions:
     and short occlusions better; ~0.04 ms per box, bench/detector.py). Computed here, in
     the worker that owns the pixels; the tracker only sees vectors."""
     motion: MotionOptions = field(default_factory=MotionOptions)
-    tracker: TrackerOptions = field(default_factory=TrackerOptions)
+    tracker: TrackerOptions = field(
+        default_factory=lambda: TrackerOptions(reach=VEHICLE_REACH))
+    plate_tracker: TrackerOptions = field(
+        default_factory=lambda: TrackerOptions(min_hits=1, reach=PLATE_REACH))
     reads: ReadOptions = field(default_factory=ReadOptions)
     consensus: ConsensusOptions = field(default_factory=ConsensusOptions)
     scene: SceneOptions = field(default_factory=SceneOptions)
@@ -110,7 +134,7 @@ class CameraPipeline:
         self._checkpoint = checkpoint_mode(camera)
         self._gate = MotionGate(opts.motion) if opts.motion_gate else None
         self._tracker = Tracker(camera.id, opts.tracker)
-        self._plate_tracker = Tracker(camera.id, opts.tracker)
+        self._plate_tracker = Tracker(camera.id, opts.plate_tracker)
         self._consensus = PlateConsensus(camera.id, opts.consensus)
         self._schedule = ReadSchedule(opts.reads)
         self._scene_kinds = {SCENE_KINDS[a] for a in camera.analytics if a in SCENE_KINDS}
@@ -120,6 +144,7 @@ class CameraPipeline:
         self._visible: list[Track] = []
         self._plates_visible: list[Track] = []
         self._last_quiet_read: float | None = None
+        self._last_find: float | None = None
         self._best: dict[int, _Best] = {}
         self.times = StageTimes()
 
@@ -130,10 +155,7 @@ class CameraPipeline:
         tracks = self._track(frame, run)
         out: list[Output] = []
         if self._reader is not None:
-            if self._checkpoint:
-                out += self._read_checkpoint(frame, run, self._reader)
-            else:
-                out += self._read_vehicles(frame, tracks, self._reader)
+            out += self._read_plates(frame, run, tracks, self._reader)
         out += self._finish_passes(frame)
         out += self._scene_events(frame, tracks)
         if self._tamper is not None:
@@ -182,28 +204,13 @@ class CameraPipeline:
                 self._tracker.update([], at)
         return self._visible
 
-    def _read_vehicles(self, frame: Frame, tracks: list[Track],
-                       reader: PlateSource) -> list[Output]:
-        """Plates inside the vehicle tracks that are due a read."""
-        at = frame.captured_at
-        out: list[Output] = []
-        for track in tracks:
-            if track.label not in VEHICLE_LABELS:
-                continue
-            stage = self._consensus.stage(track.track_id)
-            if not self._schedule.take(track.track_id, at, stage):
-                continue
-            with self.times.measure("plate"):
-                read = reader.read(frame, track)
-            if read is not None:
-                out += self._add_read(frame, read, track.box)
-        return out
+    def _read_plates(self, frame: Frame, run: bool, vehicles: list[Track],
+                     reader: PlateSource) -> list[Output]:
+        """Plates over the whole frame, their boxes tracked, those due a read read.
 
-    def _read_checkpoint(self, frame: Frame, run: bool, reader: PlateSource) -> list[Output]:
-        """Plates over the whole frame; plate boxes tracked as tracks labelled "plate".
-
-        When the gate is quiet, plates still in view are re-read every ``reads.interval``
-        seconds (a car waiting at a barrier) and an empty picture lets plate tracks end."""
+        When the gate is quiet, plates still in view are looked for every
+        ``reads.interval`` seconds (a car waiting at a barrier) and an empty picture lets
+        plate tracks end."""
         at = frame.captured_at
         if not run:
             if not self._plates_visible:
@@ -214,32 +221,49 @@ class CameraPipeline:
             if last is not None and at - last < self.options.reads.interval:
                 return []
             self._last_quiet_read = at
+        elif (self._last_find is not None
+              and at - self._last_find < self.options.reads.find_interval - 1e-6):
+            return []
+        self._last_find = at
         with self.times.measure("plate"):
-            results = reader.read_frame(frame.image)
+            found = reader.find(frame.image)
         with self.times.measure("track"):
-            tracks = self._plate_tracker.update(plate_detections(results), at)
+            tracks = self._plate_tracker.update(plate_detections(found), at)
         self._plates_visible = tracks
+        due = [(i, track) for i, track in assign_boxes([p.box for p in found], tracks)
+               if self._schedule.take(track.track_id, at,
+                                      self._consensus.stage(track.track_id))]
+        if not due:
+            return []
+        with self.times.measure("plate"):
+            results = reader.read_found(frame.image, [found[i] for i, _ in due])
+        owner = {found[i].box: track.track_id for i, track in due}
         out: list[Output] = []
-        for read in assign_reads(results, tracks, frame.seq):
-            out += self._add_read(frame, read, None)
+        for result in results:
+            read = plate_read(result, owner[result.box], frame.seq)
+            if read is not None:
+                out += self._add_read(frame, read, vehicle_of(read.box, vehicles))
         return out
 
     def _add_read(self, frame: Frame, read: PlateRead, vehicle_box: Box | None) -> list[Output]:
         if self._consensus.stage(read.track_id) == "closed":
             return []  # a plate still in view after its final (max duration): nothing new
-        weight = WeightedRead(read, frame.captured_at).weight
-        best = self._best.get(read.track_id)
-        if best is None or weight > best.weight:
-            kept = frame if self.evidence is not None else None
-            self._best[read.track_id] = _Best(weight, frame.seq, read.box, vehicle_box, kept)
         with self.times.measure("consensus"):
             emissions = self._consensus.add(read, frame.captured_at)
+        key = self._consensus.pass_of(read.track_id)  # a split track joins its pass
+        weight = WeightedRead(read, frame.captured_at).weight
+        best = self._best.get(key)
+        if best is None or weight > best.weight:
+            kept = frame if self.evidence is not None else None
+            self._best[key] = _Best(weight, frame.seq, read.box, vehicle_box, kept)
         return [self._sighting(e, frame) for e in emissions]
 
     def _finish_passes(self, frame: Frame) -> list[Output]:
-        """Finals of ended tracks and of passes that ran too long or went idle. Both
-        trackers' ended lists are drained every frame, plates or not, to stay bounded."""
-        ended = self._plate_tracker.ended() + self._tracker.ended()
+        """Finals of ended plate tracks and of passes that ran too long or went idle. Both
+        trackers' ended lists are drained every frame, plates or not, to stay bounded
+        (vehicle tracks own no pass: their ids are another tracker's)."""
+        self._tracker.ended()
+        ended = self._plate_tracker.ended()
         if self._reader is None:
             return []
         with self.times.measure("consensus"):

@@ -11,26 +11,30 @@ Modes, from a camera's ``analytics``:
 
 * ``vehicles``/``persons`` or a scene rule (``intrusion``, ``line_crossing``, ``loitering``,
   ``crowd``) → the object detector runs, for the classes those need;
-* ``plates`` with ``vehicles`` → plates are read inside each tracked vehicle's box;
-* ``plates`` without ``vehicles`` → *checkpoint* mode: plates are found over the whole
-  frame and the plate boxes themselves are tracked (gates, toll lanes, where plates are
+* ``plates`` → plates are found over the whole frame and the plate boxes themselves are
+  tracked, in both modes;
+* ``plates`` with ``vehicles`` → *vehicle* mode: the object detector runs too, and a plate
+  inside a tracked vehicle's box gets that box in its evidence (a bonus: a car the
+  detector misses, or meets too late to confirm at a low frame rate, is read all the same);
+* ``plates`` without ``vehicles`` → *checkpoint* mode (gates, toll lanes, where plates are
   large and a vehicle detector adds nothing).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 from analytics.detector import LABELS, Detector, DetectorOptions, YoloxDetector, build_detector
 from analytics.plates import PlateReader, PlateResult, ReaderOptions
+from analytics.plates_detect import PlateBox
 from analytics.plates_geometry import UInt8Image
 from core.config.models import Camera, ModelOptions
 from core.errors import ModelError
-from core.messages import Box, Frame, PlateRead, Track
+from core.messages import Box
 
 log = logging.getLogger(__name__)
 
@@ -83,14 +87,14 @@ def parts_needed(cameras: Iterable[Camera]) -> tuple[bool, bool]:
 
 class PlateSource(Protocol):
     """What the pipeline needs from a plate reader (:class:`PlateReader`, or a scripted
-    twin in tests): one vehicle's plate, or every plate of a picture."""
+    twin in tests): the plates of a picture, then the text of those it wants read."""
 
-    def read(self, frame: Frame, track: Track) -> PlateRead | None:
-        """The best valid plate inside ``track.box``."""
+    def find(self, image: UInt8Image, roi: Box | None = None) -> list[PlateBox]:
+        """Every plate found in ``image`` (or inside ``roi``), not read."""
         ...
 
-    def read_frame(self, image: UInt8Image, roi: Box | None = None) -> list[PlateResult]:
-        """Every plate found in ``image`` (or inside ``roi``), read."""
+    def read_found(self, image: UInt8Image, found: Sequence[PlateBox]) -> list[PlateResult]:
+        """The plates ``found`` in ``image``, read."""
         ...
 
 

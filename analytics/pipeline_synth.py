@@ -1,6 +1,7 @@
 """Synthetic traffic clips: cars carrying known plates crossing a road, encoded to H.264.
 
-For the pipeline's self-tests, ``vigil replay`` end-to-end tests and ``bench/pipeline.py``,
+For the pipeline's self-tests, ``vigil replay`` end-to-end tests, ``bench/pipeline.py`` and
+``bench/low_rate.py`` (:func:`traffic`: a stream of fast cars, for low analysis rates),
 which must run on a fresh clone without the evaluation data: a clip the code drew itself
 has known plates, known vehicle boxes (to script a :class:`~analytics.detector.FakeDetector`)
 and a known first frame in which each plate is fully visible. Plates are drawn by
@@ -140,6 +141,42 @@ def two_cars(size: tuple[int, int] = (1280, 720), frames: int = 75) -> tuple[Syn
     near = SynthCar("京A·D12345", "green", (width, round(height * 0.6)), -travel * 1.1,
                     body, plate)
     return far, near
+
+
+TRAFFIC_PLATES = (("京A·12345", "blue"), ("沪B·D67890", "green"), ("粤B·3X7K9", "blue"),
+                  ("苏E·5K8Q2", "blue"), ("浙A·F12368", "green"), ("川A·8M2N6", "blue"),
+                  ("鲁B·6Y8H3", "blue"), ("京A·D12345", "green"), ("湘C·2P7W5", "blue"),
+                  ("闽D·D35871", "green"))
+"""Plates of :func:`traffic`, in order of appearance (cycled when more cars are asked)."""
+TRAFFIC_SECONDS = (1.5, 1.0, 2.0, 1.2, 1.8)
+"""How long each car of :func:`traffic` is in view (cycled): 1–2 s, as a car crossing
+a D1 camera's picture at town speed."""
+
+
+def traffic(cars: int, size: tuple[int, int] = (704, 576), fps: float = 25.0,
+            gap: float = 1.4) -> tuple[tuple[SynthCar, ...], int]:
+    """``cars`` cars crossing the picture one after the other, ``gap`` s apart, in
+    alternating lanes and directions, each in view for a :data:`TRAFFIC_SECONDS` time;
+    the cars and the number of frames until the last has left. Low-rate analysis must
+    still read them: at 5 fps a car is in only 5–10 analysed frames."""
+    width, height = size
+    scale = width / 1280
+    body = (round(320 * scale), round(230 * scale))
+    plate = (round(150 * scale), round(48 * scale))
+    out: list[SynthCar] = []
+    end = 0
+    for index in range(cars):
+        text, color = TRAFFIC_PLATES[index % len(TRAFFIC_PLATES)]
+        frames_in_view = TRAFFIC_SECONDS[index % len(TRAFFIC_SECONDS)] * fps
+        speed = (width + body[0]) / frames_in_view
+        enter = round(index * gap * fps)
+        if index % 2 == 0:
+            start = (round(-body[0] - speed * enter), round(height * 0.27))
+        else:
+            start, speed = (round(width + speed * enter), round(height * 0.6)), -speed
+        out.append(SynthCar(text, color, start, speed, body, plate))
+        end = max(end, enter + round(frames_in_view) + 1)
+    return tuple(out), end
 
 
 def scripted_detections(truths: Sequence[Sequence[CarTruth]],

@@ -2,7 +2,7 @@
 
 ``PlateReader.read_crop`` reads an image that is a plate already; ``read_frame`` finds
 plates in a picture (a whole checkpoint frame, or the box of one tracked vehicle) and reads
-each; ``read`` is the pipeline verb (architecture.md rule 2): one ``Frame`` and one ``Track``
+each; ``read`` is the pipeline verb (docs/architecture.md rule 2): one ``Frame`` and one ``Track``
 in, at most one ``PlateRead`` out.
 
 Post-processing, in order:
@@ -37,15 +37,14 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import numpy as np
 
 from analytics import modelpack
 from analytics.plates_color import ColorClassifier, plate_color
 from analytics.plates_correct import SECOND_BELOW, better_read, postprocess, slot_classes, unsure
-from analytics.plates_detect import Y5FU_MODELS, Corners, PlateDetector, load_detector
+from analytics.plates_detect import Y5FU_MODELS, Corners, PlateBox, PlateDetector, load_detector
 from analytics.plates_geometry import UInt8Image, rectify, split_double_row
 from analytics.plates_read import DEFAULT_RECOGNISER, CtcText, Recognizer
 from analytics.runtime import RuntimeOptions
@@ -225,28 +224,43 @@ class PlateReader:
         Plates whose text comes out empty are dropped; others are returned valid or not
         (``plate.valid``), best detection first, in ``image`` coordinates.
         """
+        return self.read_found(image, self.find(image, roi))
+
+    def find(self, image: UInt8Image, roi: Box | None = None) -> list[PlateBox]:
+        """The plates in ``image`` (or inside ``roi``), not read yet: boxes and corners in
+        ``image`` coordinates, best detection first, weak ones and plates cut by the
+        picture's edge left out. Apart from :meth:`read_found` so that a caller can track
+        the boxes first and spend the recogniser only on plates it wants read (the
+        detector costs about half a read, each recognised plate the other half)."""
         x0, y0, region = _region(image, roi)
         if region.size == 0:
             return []
-        found = [p for p in self.detector_for(region).detect(region)
-                 if p.score >= self.options.min_detection_score]
+        out: list[PlateBox] = []
+        for plate in self.detector_for(region).detect(region):
+            x1, y1, x2, y2 = plate.box
+            box = (x1 + x0, y1 + y0, x2 + x0, y2 + y0)
+            if plate.score < self.options.min_detection_score or cut_by_edge(
+                    box, image.shape[1]):
+                continue
+            corners = tuple((float(x) + x0, float(y) + y0) for x, y in plate.corners)
+            out.append(PlateBox(box, corners, plate.score, plate.double_row))
+        return out
+
+    def read_found(self, image: UInt8Image, found: Sequence[PlateBox]) -> list[PlateResult]:
+        """Read the plates :meth:`find` returned for ``image``; empty reads and camera
+        text (OSD) are dropped, the rest returned valid or not, in ``found``'s order."""
         if not found:
             return []
-        offset = np.array([x0, y0], dtype=np.float32)
-        quads = [p.corner_array() + offset for p in found]
+        quads = [p.corner_array() for p in found]
         crops = [rectify(image, quad, self.options.crop_margin) for quad in quads]
         lines = [split_double_row(c) if p.double_row else c
                  for c, p in zip(crops, found, strict=True)]
         results = []
-        for plate, quad, crop, line, ctc in zip(found, quads, crops, lines,
-                                                self.recognizer.read_batch(lines), strict=True):
-            x1, y1, x2, y2 = plate.box
-            box = (x1 + x0, y1 + y0, x2 + x0, y2 + y0)
-            if (not ctc.text or looks_like_osd(ctc.text, box, image.shape[0])
-                    or cut_by_edge(box, image.shape[1])):
+        for plate, crop, line, ctc in zip(found, crops, lines,
+                                          self.recognizer.read_batch(lines), strict=True):
+            if not ctc.text or looks_like_osd(ctc.text, plate.box, image.shape[0]):
                 continue
-            corners = tuple((float(x), float(y)) for x, y in quad)
-            results.append(PlateResult(self._finish(ctc, crop, line), box, corners,
+            results.append(PlateResult(self._finish(ctc, crop, line), plate.box, plate.corners,
                                        plate.score, plate.double_row))
         return results
 

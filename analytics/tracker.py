@@ -8,7 +8,10 @@ person a new id. ByteTrack associates in two stages:
 2. remaining confirmed tracks ↔ low-score detections (IoU ≥ ``low_match_iou``) — these
    only *continue* tracks, never start them;
 3. tentative tracks ↔ leftover high detections; leftovers ≥ ``new_track_score`` start
-   tentative tracks, which are confirmed after ``min_hits`` consecutive hits.
+   tentative tracks, which are confirmed after ``min_hits`` consecutive hits;
+4. for labels with a ``reach`` (vehicles and plates in the camera pipeline): unmatched
+   tracks ↔ leftover high detections by predicted *position*, for low frame rates where
+   a fast object's boxes no longer overlap (:mod:`analytics.tracker_reach`).
 
 Each track predicts its box with a constant-velocity alpha-beta filter (velocity in pixels
 per second, so frame-rate changes and dropped frames are handled by ``dt``). Unmatched
@@ -47,6 +50,7 @@ import numpy.typing as npt
 from analytics.appearance import distance
 from analytics.assignment import INFEASIBLE, match, min_cost_assignment
 from analytics.geometry import iou_matrix
+from analytics.tracker_reach import reach_pairs
 from core.messages import Box, Detection, Track
 
 FloatArray = npt.NDArray[np.float64]
@@ -85,6 +89,9 @@ class TrackerOptions:
     appearance_weight: float = 1.0
     appearance_memory: float = 1.0
     appearance_gate: float = 0.5
+    reach: tuple[tuple[str, float], ...] = ()
+    """Low-rate stage (:mod:`analytics.tracker_reach`): label → box sizes per second."""
+    reach_gap: float = 0.5
 
 
 @dataclass(slots=True, eq=False)
@@ -216,6 +223,9 @@ class Tracker:
         confirmed_now, high_left = self._associate(tentative, high_left, frame,
                                                    opts.tentative_iou, True)
         seen |= confirmed_now
+        reached, high_left = self._reach([s for s in self._states if id(s) not in seen],
+                                         high_left, frame)
+        seen |= reached
         for state in self._states:
             state.lost = id(state) not in seen
         self._states = [s for s in self._states if s.confirmed or id(s) in seen]
@@ -338,6 +348,31 @@ class Tracker:
             self._correct(known[t], indices[d], frame, True)
         used = {d for _, d in pairs}
         return ({id(known[t]) for t, _ in pairs},
+                [x for k, x in enumerate(indices) if k not in used])
+
+    def _reach(self, states: list[_State], indices: list[int],
+               frame: _Detections) -> tuple[set[int], list[int]]:
+        """Tracks ↔ leftover high detections by predicted position, for low frame rates
+        (:mod:`analytics.tracker_reach`); matched tracks are corrected as usual."""
+        speeds = dict(self.options.reach)
+        near = [s for s in states if speeds.get(s.label, 0.0) > 0.0
+                and 0.0 < frame.at - s.updated <= self.options.reach_gap]
+        if not near or not indices:
+            return set(), list(indices)
+        dets = [frame.detections[i] for i in indices]
+        allowed = np.array([[s.label == d.label for d in dets] for s in near], dtype=bool)
+        if frame.features is not None:
+            app = distance(_features(near, frame.features.shape[1]), frame.features[indices])
+            allowed &= app <= self.options.appearance_gate
+        predicted = np.stack([s.predicted(frame.at) for s in near])
+        reach = np.array([speeds[s.label] * max(p[2], p[3]) * (frame.at - s.updated)
+                          for s, p in zip(near, predicted, strict=True)])
+        boxes = np.stack([_cxcywh(d.box) for d in dets])
+        pairs = reach_pairs(predicted, boxes, reach, allowed)
+        for t, d in pairs:
+            self._correct(near[t], indices[d], frame, True)
+        used = {d for _, d in pairs}
+        return ({id(near[t]) for t, _ in pairs},
                 [x for k, x in enumerate(indices) if k not in used])
 
     def _correct(self, state: _State, index: int, frame: _Detections, learn: bool) -> None:

@@ -15,7 +15,7 @@ and analysed ``--loops`` times in a row, with the frame times running on, by:
 Printed per mode: frames per second on one core, milliseconds per frame by stage (decode,
 motion, detect, track, plate, consensus), the sightings and how long after each plate first
 became fully visible its early sighting came. The process is pinned to one CPU and every
-ONNX session uses one intra-op thread without spinning (platform-notes.md).
+ONNX session uses one intra-op thread without spinning (docs/platform-notes.md).
 """
 
 from __future__ import annotations

@@ -3,7 +3,14 @@
 The same :class:`~analytics.pipeline.CameraPipeline` and :class:`~alerts.rules.RuleEngine`
 as ``vigil run``, without ingest, bus or store: frames come straight from PyAV (one decode
 thread) with ``captured_at = start + pts``, as fast as the pipeline goes (``--realtime``
-paces at the file's own rate). That makes it the system's end-to-end test and the way to
+paces at the file's own rate).
+
+**Live rate.** A live camera with ``ingest.max_fps`` analyses only that many frames a
+second (:class:`ingest.decode.RateLimit`, on the frames' own times); the replay applies the
+same rule to the same camera, so it reads what the live camera would read, not more (at
+5 fps a fast car is in 7 analysed frames, at 25 in 37). ``--max-fps N`` replaces the
+camera's value for one run, ``--max-fps 0`` analyses every frame; the summary line counts
+the frames skipped. That makes it the system's end-to-end test and the way to
 check a camera's zones, lines and plate reading on a clip before going live.
 
 Camera: ``--camera ID`` from the config, else the config's first enabled camera, else a
@@ -43,6 +50,7 @@ from core.config import LoadedConfig, load_config
 from core.config.models import Camera, ModelOptions
 from core.errors import FatalError
 from core.messages import Alert, Frame, Sighting
+from ingest.decode import RateLimit
 from vigil.alerting import WATCHLIST_DIR, rules_for
 
 log = logging.getLogger(__name__)
@@ -62,11 +70,14 @@ class ReplayArgs:
     models: Path | None = None
     evidence: Path | None = None
     start: str | None = None
+    max_fps: float | None = None
+    """``None``: the camera's ``ingest.max_fps``; 0: every frame; else this rate."""
 
 
 @dataclass(slots=True)
 class Summary:
     frames: int = 0
+    skipped: int = 0
     video_seconds: float = 0.0
     wall_seconds: float = 0.0
     sightings: int = 0
@@ -76,8 +87,8 @@ class Summary:
     def line(self) -> str:
         fps = self.frames / self.wall_seconds if self.wall_seconds > 0 else 0.0
         return (f"replay: frames={self.frames} video={self.video_seconds:.1f}s "
-                f"wall={self.wall_seconds:.1f}s fps={fps:.1f} sightings={self.sightings} "
-                f"events={self.events} alerts={self.alerts}")
+                f"wall={self.wall_seconds:.1f}s fps={fps:.1f} skipped={self.skipped} "
+                f"sightings={self.sightings} events={self.events} alerts={self.alerts}")
 
 
 class EventClock:
@@ -192,18 +203,24 @@ class Replay:
         writer = EvidenceWriter(args.evidence) if args.evidence is not None else None
         self.pipeline = CameraPipeline(self.camera, parts, writer)
         self.summary = Summary()
+        self.max_fps = (self.camera.ingest.max_fps if args.max_fps is None
+                        else args.max_fps or None)
 
     def run(self) -> Summary:
         """Decode, analyse, evaluate and print every frame; then flush the open passes."""
         started = time.monotonic()
         last = self.start
+        limit = RateLimit(self.max_fps)
         for frame in decode_frames(self.args.video, self.camera.id, self.start):
+            if not limit.allow(frame.captured_at):
+                continue
             if self.args.realtime:
                 _pace(started, frame.captured_at - self.start)
             self.clock.at = last = frame.captured_at
             self.summary.frames += 1
             self._emit(self.pipeline.process(frame))
         self._emit(self.pipeline.flush(last))
+        self.summary.skipped = limit.skipped
         self.summary.video_seconds = last - self.start
         self.summary.wall_seconds = time.monotonic() - started
         return self.summary
@@ -252,6 +269,10 @@ def replay(args: ReplayArgs, out: TextIO = sys.stdout, err: TextIO = sys.stderr)
     if not args.video.is_file():
         print(f"vigil replay: {args.video}: no such file", file=err)
         return 2
+    if args.max_fps is not None and not args.max_fps >= 0:
+        print(f"vigil replay: --max-fps {args.max_fps}: must be 0 (every frame) or more",
+              file=err)
+        return 2
     try:
         summary = Replay(args, out).run()
     except FatalError as exc:
@@ -268,4 +289,4 @@ def replay_command(ns: argparse.Namespace) -> int:
     """The ``vigil replay`` sub-command (argparse namespace → :func:`replay`)."""
     return replay(ReplayArgs(video=ns.video, config=ns.config, camera=ns.camera,
                              json=ns.json, realtime=ns.realtime, models=ns.models,
-                             evidence=ns.evidence, start=ns.start))
+                             evidence=ns.evidence, start=ns.start, max_fps=ns.max_fps))

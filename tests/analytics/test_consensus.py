@@ -283,3 +283,36 @@ def test_flush_finalises_everything() -> None:
 def test_options_are_checked() -> None:
     with pytest.raises(ValueError, match="max_reads"):
         ConsensusOptions(max_reads=0)
+
+
+def test_a_split_track_joins_its_pass_and_the_pass_ends_with_its_last_track() -> None:
+    """At a low frame rate the tracker may lose a plate and start a new track for it:
+    the new track's reads join the open pass with the same vote, one sighting id."""
+    engine = consensus(strong_confidence=1.1)
+    out = feed(engine, [(0.0, plate("京A12345", track=1)), (0.2, plate("京A12345", track=1)),
+                        (0.4, plate("京A12345", track=2))])
+    assert [(e.sighting.final, e.track_id) for e in out] == [(False, 1)]
+    assert engine.pass_of(2) == 1 and engine.stage(2) == "early"
+    assert engine.end(1, 0.4) == []  # track 2 still runs the pass
+    assert engine.active_count == 1
+    final = engine.end(2, 1.0)
+    assert [(e.sighting.final, e.sighting.sighting_id) for e in final] == [(True, "s1")]
+    assert final[0].sighting.last_seen == 1.0
+    assert engine.stage(1) == engine.stage(2) == "closed"
+
+
+def test_a_split_track_with_no_early_sighting_merges_before_its_first_sighting() -> None:
+    engine = consensus(strong_confidence=1.1, early_reads=3, early_after=99.0)
+    out = feed(engine, [(0.0, plate("京A12345", track=1)), (0.2, plate("京A12345", track=2)),
+                        (0.4, plate("京A12345", track=3))])
+    assert [e.sighting.sighting_id for e in out] == ["s1"]
+    assert {engine.pass_of(t) for t in (1, 2, 3)} == {1}
+
+
+def test_the_same_plate_after_link_within_or_another_plate_is_another_pass() -> None:
+    engine = consensus(link_within=2.0)
+    feed(engine, [(0.0, plate("京A12345", 0.99, track=1)),
+                  (0.5, plate("京B12345", 0.99, track=2)),
+                  (3.0, plate("京A12345", 0.99, track=3))])
+    assert [engine.pass_of(t) for t in (1, 2, 3)] == [1, 2, 3]
+    assert engine.active_count == 3

@@ -21,10 +21,12 @@ from analytics.detector import FakeDetector
 from analytics.evidence import EvidenceWriter
 from analytics.pipeline import CameraPipeline, Output
 from analytics.pipeline_parts import PipelineParts, load_parts
-from analytics.pipeline_synth import CarTruth, make_clip, scripted_detections, two_cars
+from analytics.pipeline_synth import CarTruth, make_clip, scripted_detections, traffic, two_cars
 from core.config.models import Camera
 from core.errors import ModelError
 from core.messages import Frame, Sighting
+
+pytestmark = pytest.mark.slow  # real models on encoded video (not in `make check`)
 
 FPS, FRAMES = 25, 75
 START = 1_767_578_400.0
@@ -109,3 +111,36 @@ def test_checkpoint_mode_reads_each_car_once(parts: PipelineParts,
     camera = Camera(id="gate", name="gate", url=str(path), analytics=["plates"])
     pipeline = CameraPipeline(camera, parts)
     check_one_pass_per_car(run(pipeline, path), truths)
+
+
+@pytest.fixture(scope="module")
+def fast_car(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[list[CarTruth]]]:
+    """One car crossing a 704x576 picture in 1.5 s at 25 fps (traffic()'s first car)."""
+    cars, frames = traffic(1, (704, 576), FPS)
+    path = tmp_path_factory.mktemp("video") / "fast_car.mp4"
+    return path, make_clip(path, cars, frames, FPS, (704, 576))
+
+
+@pytest.mark.parametrize("analytics", [["plates", "vehicles"], ["plates"]])
+@pytest.mark.parametrize("phase", range(5))
+def test_a_fast_car_at_5_fps_is_read_as_one_pass(
+        parts: PipelineParts, fast_car: tuple[Path, list[list[CarTruth]]],
+        analytics: list[str], phase: int) -> None:
+    """Every fifth frame (5 fps, each of the five phases): the car is in view for about
+    seven analysed frames. Reading only inside confirmed vehicle tracks read it in none of
+    them (the track was never confirmed: 117 px between frames); now it is read, once."""
+    path, truths = fast_car
+    camera = Camera(id="gate", name="gate", url=str(path), analytics=analytics)
+    vehicle_parts = PipelineParts(FakeDetector(scripted_detections(truths)), parts.plates)
+    pipeline = CameraPipeline(camera, vehicle_parts)
+    out: list[Output] = []
+    last = START
+    for frame in decoded(path):
+        if frame.seq % 5 == phase:
+            out += pipeline.process(frame)
+            last = frame.captured_at
+    out += pipeline.flush(last)
+    found = [o for o in out if isinstance(o, Sighting)]
+    assert [(s.plate, s.final) for s in found] == [("京A12345", False), ("京A12345", True)]
+    assert len({s.sighting_id for s in found}) == 1
+    assert pipeline.times.frames <= 8

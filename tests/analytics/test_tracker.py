@@ -141,3 +141,47 @@ def test_inputs_are_not_mutated_and_outputs_are_new_values() -> None:
     second = tracker.update([_det(110, 100)], 0.1)
     assert dets == [_det(100, 100)]
     assert first[0].box != second[0].box and first[0].track_id == second[0].track_id
+
+
+def _car(cx: float) -> Detection:
+    """A 180×130 car box centred at (cx, 200)."""
+    return Detection("car", 0.9, (cx - 90, 135.0, cx + 90, 265.0))
+
+
+def _crossing(tracker: Tracker, step: float, frames: int, rate: float) -> list[list[Track]]:
+    return [tracker.update([_car(100 + step * i)], i / rate) for i in range(frames)]
+
+
+def test_a_fast_car_at_5_fps_is_one_track_with_reach_and_none_without() -> None:
+    """At 5 fps a car crossing a D1 picture in 1.5 s moves 117 px (two thirds of its width)
+    between frames: IoU 0.2, below ``tentative_iou``. By IoU alone it is never confirmed;
+    by predicted position it is one track from its third frame on."""
+    plain = _crossing(Tracker("cam"), 117.0, 6, 5.0)
+    assert all(tracks == [] for tracks in plain)
+    reached = _crossing(Tracker("cam", TrackerOptions(reach=(("car", 8.0),))), 117.0, 6, 5.0)
+    assert [len(tracks) for tracks in reached] == [0, 0, 1, 1, 1, 1]
+    assert {t.track_id for tracks in reached for t in tracks} == {1}
+
+
+def test_reach_needs_the_label_a_similar_size_and_a_short_gap() -> None:
+    options = TrackerOptions(min_hits=1, reach=(("car", 8.0),))
+    tracker = Tracker("cam", options)
+    tracker.update([_car(100)], 0.0)
+    big = Detection("car", 0.9, (160.0, 80.0, 520.0, 340.0))  # twice the size, near
+    assert [t.track_id for t in tracker.update([big], 0.2)] == [2]
+    people = Tracker("cam", options)
+    people.update([_det(100, 100)], 0.0)
+    assert [t.track_id for t in people.update([_det(140, 100)], 0.2)] == [2]  # no reach
+    late = Tracker("cam", options)
+    late.update([_car(100)], 0.0)
+    assert [t.track_id for t in late.update([_car(300)], 0.8)] == [2]  # gap > reach_gap
+    near = Tracker("cam", options)
+    near.update([_car(100)], 0.0)
+    assert [t.track_id for t in near.update([_car(300)], 0.2)] == [1]
+
+
+def test_reach_gives_each_car_its_nearest_track() -> None:
+    tracker = Tracker("cam", TrackerOptions(min_hits=1, reach=(("car", 8.0),)))
+    tracker.update([_car(100), _car(600)], 0.0)
+    tracks = tracker.update([_car(700), _car(220)], 0.2)
+    assert sorted((round(t.box[0] + 90), t.track_id) for t in tracks) == [(220, 1), (700, 2)]

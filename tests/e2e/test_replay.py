@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 
 from analytics import modelpack
-from analytics.pipeline_synth import make_clip, two_cars, write_clip
+from analytics.pipeline_synth import make_clip, traffic, two_cars, write_clip
 from core.errors import ModelError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -182,3 +182,25 @@ cameras:
     assert {c["label"] for c in crossings} <= {"car", "truck", "bus"}
     assert {c["direction"] for c in crossings} == {"a_to_b", "b_to_a"}  # both carriageways
     assert len({c["track_ids"][0] for c in crossings}) == len(crossings)
+
+
+def test_replay_analyses_at_the_cameras_live_rate(tmp_path: Path) -> None:
+    """A camera with ``max_fps: 5`` analyses 5 of 25 frames a second live; the replay does
+    the same (and still reads the fast car), and ``--max-fps 0`` analyses every frame."""
+    require_models("y5fu_320x_sim.onnx", "clp_v2_c_rec.onnx")
+    video = tmp_path / "fast.mp4"
+    cars, frames = traffic(1, (704, 576))
+    make_clip(video, cars, frames, 25, (704, 576))
+    config = tmp_path / "config"
+    write_camera(config, "cameras:\n  - {id: road-1, name: 路口, url: fast.mp4, "
+                         "analytics: [plates, vehicles], ingest: {max_fps: 5}}\n")
+    require_models("yolox_nano.onnx")
+    lines, stderr = replay(video, "--config", config)
+    counts = dict(field.split("=") for field in stderr.split() if field.startswith(
+        ("frames=", "skipped=")))
+    analysed, skipped = int(counts["frames"]), int(counts["skipped"])
+    assert analysed + skipped == frames and abs(analysed - frames / 5) <= 1, stderr
+    assert {(m["plate"], m["final"]) for m in lines if m["type"] == "sighting"} == {
+        ("京A12345", False), ("京A12345", True)}
+    _, every = replay(video, "--config", config, "--max-fps", "0")
+    assert f"frames={frames} " in every and "skipped=0 " in every, every
