@@ -309,7 +309,11 @@ class Hub:
                 if event_id == sub.cursor + 1 and sub.offer(frame):
                     sub.cursor = event_id
                     self.stats.replayed += 1
-            if self.last_id <= sub.cursor:  # no await since the check: atomic switch
+            # Live once the client has every event the hub has fanned out *and* every event
+            # that happened before its hello: the hub's frames are built unflagged, so going
+            # live below ``replay_until`` (the hub lagging the log under load) would send the
+            # rest of the gap as live events (seen in CI).
+            if max(self.last_id, sub.replay_until) <= sub.cursor:  # no await: atomic switch
                 sub.live, sub.catching_up = True, None
                 if sub.resend_cameras:
                     self._send_cameras(sub)
