@@ -16,7 +16,7 @@ APT_PACKAGES := $(RUN_APT_PACKAGES) python3-gi gir1.2-gst-rtsp-server-1.0 gstrea
 CONFIG ?= configs
 PYTEST_ARGS ?=
 
-.PHONY: run test check lint typecheck unit venv apt run-apt services models bench clean lock
+.PHONY: run test check lint typecheck unit venv apt run-apt services models assets bench clean lock
 
 UV_VERSION := 0.13.8
 LOCK_INPUTS := pyproject.toml requirements/build.in
@@ -65,7 +65,23 @@ services:
 models: $(STAMP)
 	-$(BIN)/vigil models install
 
-run: $(STAMP) run-apt models
+# The console's map library (Leaflet, BSD-2-Clause), exactly as package-lock.json pins it,
+# copied where the console serves it (git-ignored, like node_modules/). Without it the console
+# shows its grid map and says why in the log (docs/console-ui.md, "Map").
+LEAFLET_DIR := console/static/vendor/leaflet
+LEAFLET := $(LEAFLET_DIR)/leaflet-src.esm.js
+
+$(LEAFLET): package.json package-lock.json
+	@command -v npm >/dev/null || { echo "npm not found: install Node.js 20 (apt-get install -y nodejs npm)"; exit 1; }
+	npm ci --no-audit --no-fund --ignore-scripts
+	rm -rf $(LEAFLET_DIR) && mkdir -p $(LEAFLET_DIR)
+	cp -R node_modules/leaflet/dist/leaflet-src.esm.js node_modules/leaflet/dist/leaflet.css \
+		node_modules/leaflet/dist/images node_modules/leaflet/LICENSE $(LEAFLET_DIR)/
+	touch $(LEAFLET)
+
+assets: $(LEAFLET)
+
+run: $(STAMP) run-apt models assets
 	$(BIN)/vigil run --config $(CONFIG)
 
 lint: $(STAMP)
@@ -77,7 +93,7 @@ typecheck: $(STAMP)
 unit: $(STAMP) apt services
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-test: $(STAMP) apt services models lint typecheck unit
+test: $(STAMP) apt services models assets lint typecheck unit
 
 # The quick rerun while working (under 30 s on a 2-core machine): ruff on the Python files
 # changed since the last commit (and new ones), then the unit tests that need no service
@@ -102,4 +118,5 @@ bench: $(STAMP)
 	$(BIN)/python bench/ingest.py
 
 clean:
-	rm -rf $(VENV) .venv-lock var/run .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .venv-lock var/run .mypy_cache .ruff_cache .pytest_cache node_modules \
+		$(LEAFLET_DIR)

@@ -1,12 +1,12 @@
 """The capacity bench's camera video: a 40 s loop of cars with known plates at 704x576 25 fps.
 
 Why generated and not a recording: recall needs to know when each plate passes, and no
-clip here has labelled plates. The cars are :mod:`analytics.pipeline_synth`'s (a dark body
+clip here has labelled plates. The cars are :mod:`vigil.synth.pipeline`'s (a dark body
 seen from behind, a rendered plate), scaled to a D1 picture; six pass per loop, one at a
 time in alternating lanes, and one of them carries :data:`WATCHED` (the watchlist entry), so
 the watched plate passes every :data:`LOOP_S` seconds and the scene is empty in between.
 
-Encoded like an IP camera's stream, not like ``pipeline_synth.write_clip``: a constant
+Encoded like an IP camera's stream, not like ``vigil.synth.pipeline.write_clip``: a constant
 1.5 Mbit/s (decode cost grows with the bits; a clean drawing at CRF quality would be a few
 hundred kbit/s and flatter the decoder), light sensor noise, GOP 2 s, no B-frames, and
 one encoder thread so every picture is a single slice (PyAV's default slice threading gave
@@ -26,8 +26,8 @@ from pathlib import Path
 import av
 import numpy as np
 
-from analytics.pipeline_synth import SynthCar, car_truth, render_frame
 from analytics.plates_geometry import UInt8Image
+from vigil.synth.pipeline import SynthCar, car_truth, render_frame
 
 SIZE = (704, 576)
 FPS = 25
@@ -78,7 +78,7 @@ def cars() -> tuple[SynthCar, ...]:
 
 
 def passes() -> list[Pass]:
-    """Every pass of one loop, from :func:`~analytics.pipeline_synth.car_truth` per frame."""
+    """Every pass of one loop, from :func:`~vigil.synth.pipeline.car_truth` per frame."""
     out: list[Pass] = []
     for car in cars():
         seen = [i for i in range(FRAMES) if car_truth(car, i, SIZE) is not None]

@@ -44,16 +44,18 @@ import uvicorn  # noqa: E402
 
 from bench.console_clients import Tally, client_process, cpu_seconds, loop_factory  # noqa: E402
 from console.app import create_app  # noqa: E402
-from console.auth import TokenBook  # noqa: E402
-from console.context import ConsoleDeps, ConsoleSettings, WsSettings  # noqa: E402
+from console.deps import ConsoleDeps  # noqa: E402
 from console.hub import WsStats  # noqa: E402
 from console.registry import CameraRegistry  # noqa: E402
+from console.settings import ConsoleSettings, WsSettings  # noqa: E402
+from console.tokens import TokenBook  # noqa: E402
 from console.users import create_api_token  # noqa: E402
 from core import topics  # noqa: E402
 from core.bus import Bus, LocalBus, LocalHub  # noqa: E402
 from core.clock import SystemClock  # noqa: E402
 from core.messages import Alert, Evidence, Sighting  # noqa: E402
 from core.store import Store, open_store  # noqa: E402
+from vigil.process import settle_heap  # noqa: E402
 
 
 def _alert(n: int) -> Alert:
@@ -205,7 +207,7 @@ async def run(args: argparse.Namespace) -> None:
     args.coalesce_s = ws.coalesce
     settings = ConsoleSettings(live_dir=tmp / "live", evidence_dir=tmp / "evidence", ws=ws)
     app = create_app(CameraRegistry(), TokenBook({}), bus,
-                     ConsoleDeps(store=store, settings=settings))
+                     ConsoleDeps(store=store, settings=settings), started=settle_heap)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=args.port,
                                            log_level="warning", ws=args.ws,
                                            ws_per_message_deflate=False))

@@ -5,7 +5,7 @@ survive a low rate".
         [--rates 25,12.5,6,5] [--modes vehicle,checkpoint] [--model-dir models]
 
 A 25 fps H.264 clip of ``--cars`` cars with known plates crossing the picture one after
-the other (:func:`analytics.pipeline_synth.traffic`: each in view 1–2 s, alternating lanes
+the other (:func:`vigil.synth.pipeline.traffic`: each in view 1–2 s, alternating lanes
 and directions) is generated in a temporary folder. For every mode and rate it is decoded
 and the frames a live camera with ``ingest.max_fps`` = rate would deliver (the same
 :class:`ingest.decode.RateLimit` rule; 25 = every frame) go through a fresh
@@ -47,10 +47,10 @@ from analytics import modelpack  # noqa: E402
 from analytics.detector import Detector, FakeDetector, load_yolox  # noqa: E402
 from analytics.pipeline import CameraPipeline  # noqa: E402
 from analytics.pipeline_parts import PipelineParts, load_parts  # noqa: E402
-from analytics.pipeline_synth import SynthCar, make_clip, scripted_detections, traffic  # noqa: E402
 from core.config.models import Camera  # noqa: E402
 from core.messages import Detection, Frame, Sighting  # noqa: E402
 from ingest.decode import RateLimit  # noqa: E402
+from vigil.synth.pipeline import SynthCar, make_clip, scripted_detections, traffic  # noqa: E402
 
 FPS = 25
 START = 1_767_578_400.0

@@ -3,10 +3,10 @@
 The demo's "person entering a zone" needs a figure our code draws that the detector calls
 a person confidently in every frame of the walk (the tracker starts a track at 0.6).
 Which colours, proportions and gait do that best is not something to guess, so this
-script searches the :class:`~analytics.person_synth.PersonLook` parameters with a
+script searches the :class:`~vigil.synth.person.PersonLook` parameters with a
 (1+λ) evolution strategy (Gaussian steps in the normalised parameter box, step size
 shrinking on failure) and prints the best look as Python to paste into
-``analytics/person_synth.py`` as ``DEMO_LOOK``. Run once, offline; the result is a constant.
+``vigil/synth/person.py`` as ``DEMO_LOOK``. Run once, offline; the result is a constant.
 
 Score of a look: demo frames (cars passing behind) at several walk phases and heights
 (the demo's 180 px plus 140 and 220 px, so the look is not tuned to one size), each
@@ -42,9 +42,9 @@ import numpy as np
 
 from analytics.detector import DetectorOptions, YoloxDetector, load_yolox
 from analytics.geometry import iou_matrix
-from analytics.person_synth import DEMO_LOOK, PersonLook, Walker
 from core.messages import Frame
 from vigil.demo import PERSON_SPEED, demo_frame, demo_walker
+from vigil.synth.person import DEMO_LOOK, PersonLook, Walker
 
 BOUNDS: dict[str, tuple[float, float]] = {
     "shoulder": (0.20, 0.27), "hip": (0.14, 0.20), "limb": (0.05, 0.075),

@@ -35,9 +35,9 @@ from analytics import modelpack
 from analytics.detector import Detector, FakeDetector, load_yolox
 from analytics.pipeline import CameraPipeline
 from analytics.pipeline_parts import PipelineParts, load_parts
-from analytics.pipeline_synth import CarTruth, make_clip, scripted_detections, two_cars
 from core.config.models import Camera
 from core.messages import Detection, Frame, Sighting
+from vigil.synth.pipeline import CarTruth, make_clip, scripted_detections, two_cars
 
 FPS, FRAMES = 25, 75
 STAGES = ("decode", "motion", "detect", "track", "plate", "consensus")

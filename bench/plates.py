@@ -29,10 +29,10 @@ import numpy as np
 
 from analytics import modelpack
 from analytics.plates import PlateReader, ReaderOptions
-from analytics.plates_cli import load_image
 from analytics.plates_geometry import UInt8Image
 from analytics.plates_read import DEFAULT_RECOGNISER, RECOGNISERS
-from analytics.plates_synth import render_plate, resized, street_frame
+from vigil.plates_cli import load_image
+from vigil.synth.plates import render_plate, resized, street_frame
 
 DATA = Path(os.environ.get("VIGIL_DATA", modelpack.REPO_ROOT.parent / "shared" / "data"))
 

@@ -26,10 +26,10 @@ from pathlib import Path
 
 from analytics import modelpack
 from analytics.plates import PlateReader, ReaderOptions
-from analytics.plates_cli import load_image
-from analytics.plates_metrics import load_labels
 from analytics.plates_read import DEFAULT_RECOGNISER, RECOGNISERS, SECOND_OPINION
 from training.split import held_out
+from vigil.plates_cli import load_image
+from vigil.plates_metrics import load_labels
 
 DATA = Path(os.environ.get("VIGIL_DATA", modelpack.REPO_ROOT.parent / "shared" / "data"))
 Sample = tuple[Path, str]

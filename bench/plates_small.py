@@ -24,10 +24,10 @@ import numpy as np
 
 from analytics import modelpack
 from analytics.plates import PlateReader, ReaderOptions
-from analytics.plates_cli import load_image
 from analytics.plates_geometry import UInt8Image, iou
-from analytics.plates_metrics import LabelRow, load_labels
 from analytics.runtime import RuntimeOptions
+from vigil.plates_cli import load_image
+from vigil.plates_metrics import LabelRow, load_labels
 
 DATA = Path(os.environ.get("VIGIL_DATA", modelpack.REPO_ROOT.parent / "shared" / "data"))
 CANVAS = (1920, 1080)

@@ -5,7 +5,7 @@
 
 No labelled photographs of police, embassy/consulate, 港/澳, trailer, coach, double-row or
 large new-energy plates exist in ../shared/data (95 % of it is 皖 blue plates), so this bench
-draws them: :data:`analytics.plates_synth.SYNTH_FORMATS` lays every character out at its
+draws them: :data:`vigil.synth.plates.SYNTH_FORMATS` lays every character out at its
 GA 36 position with the format's colours (red 警/使/领, two rows, gradient green, yellow-green),
 then each plate is degraded the way a camera degrades it (a seeded random draw per plate):
 
@@ -18,8 +18,8 @@ then each plate is degraded the way a camera degrades it (a seeded random draw p
   tracked vehicle), the same photometric damage, read with ``PlateReader.read_frame``
   (detector → rectify → split if the detector says double-row → recognise).
 
-Counting is ``vigil plates eval``'s own (:func:`analytics.plates_cli.evaluate_row`,
-:class:`analytics.plates_metrics.KindStats`), so the figures mean the same things as the
+Counting is ``vigil plates eval``'s own (:func:`vigil.plates_cli.evaluate_row`,
+:class:`vigil.plates_metrics.KindStats`), so the figures mean the same things as the
 README's real-data ones. They are renders made by our own code, so a good figure proves
 little; a bad one shows where the reader fails. Never tune the reader on these renders and
 report the same renders.
@@ -42,18 +42,18 @@ import numpy as np
 
 from analytics import modelpack
 from analytics.plates import PlateReader, ReaderOptions
-from analytics.plates_cli import evaluate_row
 from analytics.plates_geometry import Floats, UInt8Image
-from analytics.plates_metrics import KindStats, LabelRow
 from analytics.plates_read import DEFAULT_RECOGNISER, RECOGNISERS
-from analytics.plates_synth import SYNTH_FORMATS, SynthFormat, place_in_scene, render_format
 from core.errors import ModelError
+from vigil.plates_cli import evaluate_row
+from vigil.plates_metrics import KindStats, LabelRow
+from vigil.synth.plates import SYNTH_FORMATS, SynthFormat, place_in_scene, render_format
 
 WIDTHS = (90, 120, 160, 200)
 """Plate widths in pixels, cycled so every format gets each width equally often."""
 MARGIN = 0.06
 """Border around a crop, as a fraction of the plate: ``ReaderOptions.crop_margin``."""
-BANNER = ("SYNTHETIC RENDERS (analytics/plates_synth.py, our own drawing of GA 36 layouts), "
+BANNER = ("SYNTHETIC RENDERS (vigil/synth/plates.py, our own drawing of GA 36 layouts), "
           "not photographs: an indication of where the reader fails, not field accuracy.")
 
 

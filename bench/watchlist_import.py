@@ -21,12 +21,14 @@ from fastapi.testclient import TestClient
 from alerts.plategen import random_plates
 from alerts.watchlist_service import WatchlistService
 from console.app import create_app
-from console.auth import TokenBook
-from console.context import ConsoleDeps, ConsoleSettings
+from console.deps import ConsoleDeps
 from console.registry import CameraRegistry
+from console.settings import ConsoleSettings
+from console.tokens import TokenBook
 from console.users import create_api_token
 from core.clock import SystemClock
 from core.store import open_store
+from vigil.process import settle_heap
 
 HEADER = "plate,category,level,reason,unit,valid_until,scope\n"
 
@@ -61,7 +63,7 @@ def main() -> None:
                            clock=clock, settings=ConsoleSettings(
                                live_dir=Path(tmp), evidence_dir=Path(tmp),
                                max_upload=64 * 1024 * 1024))
-        app = create_app(CameraRegistry([]), TokenBook({}), None, deps)
+        app = create_app(CameraRegistry([]), TokenBook({}), None, deps, started=settle_heap)
         text = make_csv(args.rows)
         with TestClient(app) as client:
             stop, worst = threading.Event(), [0.0]

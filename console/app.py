@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import logging
 import os
 import socket
@@ -32,13 +31,15 @@ from console import (
     routes_people,
     routes_search,
     routes_watchlists,
+    tiles,
 )
-from console.auth import TokenBook
-from console.context import ConsoleDeps, Context
+from console.context import Context
+from console.deps import ConsoleDeps
 from console.hub import Hub
 from console.limits import BodyLimit
 from console.metrics import render
 from console.registry import CameraRegistry
+from console.tokens import TokenBook
 from console.ws import websocket_feed
 from core import topics
 from core.bus import Bus, Delivery
@@ -55,18 +56,19 @@ STATIC = Path(__file__).parent / "static"
 UPLOAD_ROUTES = ("/api/watchlists/import", "/api/dispatch/callback")
 """Routes whose body may reach ``max_upload``; every other one is held to ``max_json``."""
 STATUS_TASK = "console.statuses"
-FULL_COLLECTION_EVERY = 1000
-"""Middle-generation collections between two full ones (CPython's default is 10)."""
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' blob:; "
        "media-src 'self' blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
        "frame-ancestors 'none'; form-action 'self'")
 
 
 def create_app(cameras: CameraRegistry, tokens: TokenBook, bus: Bus | None = None,
-               deps: ConsoleDeps | None = None) -> FastAPI:
+               deps: ConsoleDeps | None = None,
+               started: Callable[[], None] | None = None) -> FastAPI:
     """Build the app. With ``bus``, camera statuses are consumed from it and alert events
     wake the WebSocket hub; with ``deps.store``, the alert, people and WebSocket parts work
-    (without it they answer 503)."""
+    (without it they answer 503). ``started`` runs once the app has started, before it
+    serves: the process that runs the app tunes itself there (``vigil/process.py``), since
+    interpreter-wide settings are the process's to make, not the app's."""
     deps = deps or ConsoleDeps()
     ctx = Context(cameras, tokens, bus, deps)
     if deps.store is not None:
@@ -79,7 +81,8 @@ def create_app(cameras: CameraRegistry, tokens: TokenBook, bus: Bus | None = Non
         task = _status_feed(ctx, bus, hook) if bus else None
         if hub is not None:
             await hub.start(bus)
-        _settle_heap()
+        if started is not None:
+            started()
         try:
             yield
         finally:
@@ -96,10 +99,12 @@ def create_app(cameras: CameraRegistry, tokens: TokenBook, bus: Bus | None = Non
     app.state.tokens = tokens
     app.state.cameras = cameras
     errors.install(app)
+    tiles.announce(deps.settings.map)
+    csp = tiles.content_policy(CSP, deps.settings.map)  # a tile server's origin, if any
     app.add_middleware(BodyLimit, default=deps.settings.max_json, routes=dict.fromkeys(
         UPLOAD_ROUTES, deps.settings.max_upload))
     for module in (routes_people, routes_alerts, routes_data, routes_search, routes_watchlists,
-                   routes_admin):
+                   routes_admin, tiles):
         app.include_router(module.router)
     app.add_api_websocket_route("/ws", websocket_feed)
     if not apidocs.install(app):
@@ -123,7 +128,7 @@ def create_app(cameras: CameraRegistry, tokens: TokenBook, bus: Bus | None = Non
         """The page loads nothing from elsewhere (offline police network): say so to the
         browser, so an injected script or a stray CDN link fails loudly."""
         response = await call_next(request)  # /docs sets its own, slightly wider, policy
-        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("Content-Security-Policy", csp)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         return response
 
@@ -154,30 +159,6 @@ def _dead_letters(ctx: Context) -> int | None:
     except RetryableError as exc:
         log.warning("/metrics: dead-letter count skipped: %s", exc)
         return None
-
-
-def _settle_heap() -> None:
-    """Hide everything built at start-up from the cycle collector (``gc.freeze``).
-
-    The app, SQLAlchemy, pydantic and the routes are hundreds of thousands of objects that
-    live as long as the process; a full collection walks them all while every socket
-    waits. bench/console.py measured single full collections of over 100 ms at 200
-    clients, a stall that lands on every push in flight and dominated the p99. Frozen
-    objects are still freed by reference counting; only cycles that were alive at start-up
-    and die later are kept (collected first, so there are few).
-
-    Full collections are also made rarer (after 1,000 collections of the middle generation
-    instead of 10, i.e. about every 7 million net allocations): with the start-up heap
-    frozen, the default rule still ran full collections under load, 20–50 ms each, and
-    at 200 clients × 500 alerts/s those pauses pushed the p99 past 50 ms (bench/console.py
-    on 2 cores: p99 53–82 ms in three runs with the default, 43–54 ms in five with this).
-    Cycles still get collected, only later; the long-lived heap of a running node is
-    bounded (bus log, caches), so a full collection costs about the same whenever it runs.
-    """
-    gc.collect()
-    gc.freeze()
-    young, middle, _ = gc.get_threshold()
-    gc.set_threshold(young, middle, FULL_COLLECTION_EVERY)
 
 
 def status_subscription() -> Subscription:

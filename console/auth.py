@@ -1,10 +1,10 @@
 """Bearer-token authentication and role checks for the API.
 
 A token is one of: the bootstrap admin token from ``VIGIL_BOOTSTRAP_TOKEN`` (or the random
-one ``vigil run`` prints; kept in a :class:`TokenBook` in memory, so an installation with
-no users yet can create the first admin), a session token from ``POST /api/login``, or a
-named API token for an integration. Sessions and API tokens live hashed in the store and
-are resolved by :func:`console.users.resolve_token`.
+one ``vigil run`` prints; kept in a :class:`console.tokens.TokenBook` in memory, so an
+installation with no users yet can create the first admin), a session token from
+``POST /api/login``, or a named API token for an integration. Sessions and API tokens live
+hashed in the store and are resolved by :func:`console.users.resolve_token`.
 
 Every protected route depends on a :class:`RoleGuard`: no or bad token → 401, a role below
 the guard's → 403. The guard carries its role, so the tests can enumerate the routes and
@@ -13,47 +13,16 @@ check that none escapes authentication.
 
 from __future__ import annotations
 
-import hmac
-import os
-import secrets
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from console.context import Context
 from console.identity import Principal, Role, at_least
 from console.users import resolve_token
 
-if TYPE_CHECKING:
-    from console.context import Context
-
-BOOTSTRAP_ENV = "VIGIL_BOOTSTRAP_TOKEN"
-
-__all__ = ["BOOTSTRAP_ENV", "Admin", "Dispatcher", "Monitor", "Principal", "Role", "RoleGuard",
-           "TokenBook", "require_token"]
-
-
-class TokenBook:
-    """Fixed tokens known without a store (the bootstrap admin token, test tokens)."""
-
-    def __init__(self, tokens: dict[str, Principal]) -> None:
-        self._tokens = dict(tokens)
-
-    @classmethod
-    def from_env(cls) -> tuple[TokenBook, str, bool]:
-        """Returns the book, the admin token and whether it was generated (so it is printed)."""
-        token = os.environ.get(BOOTSTRAP_ENV, "").strip()
-        generated = not token
-        if generated:
-            token = secrets.token_urlsafe(24)
-        return cls({token: Principal("bootstrap", "admin")}), token, generated
-
-    def lookup(self, token: str) -> Principal | None:
-        found = None
-        for known, principal in self._tokens.items():  # no early exit: constant time
-            if hmac.compare_digest(known.encode(), token.encode()):
-                found = principal
-        return found
+__all__ = ["Admin", "Dispatcher", "Monitor", "Principal", "Role", "RoleGuard", "require_token"]
 
 
 def bearer(request: Request) -> str:

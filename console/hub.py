@@ -36,9 +36,9 @@ import uuid
 from dataclasses import dataclass, replace
 from typing import Any
 
-from console.context import ConsoleSettings
 from console.framequeue import FrameQueue, Frames
 from console.registry import CameraRegistry
+from console.settings import ConsoleSettings
 from console.views import alert_json, timeline_json
 from core import topics
 from core.bus import Bus

@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from console.context import SlaDue
+from console.settings import SlaDue
 from core.retention import RETENTION, RetentionStats
 from core.store.stats import AlertTimes
 

@@ -21,7 +21,7 @@ import re
 import secrets
 from dataclasses import dataclass
 
-from console.context import ConsoleDeps
+from console.deps import ConsoleDeps
 from console.identity import ROLE_NAMES, Principal, Role
 from core.errors import AuthenticationError, RequestError
 from core.store import Store

@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 import pydantic
 
-from console.context import SlaDue
+from console.settings import SlaDue
 from core import codec
 from core.messages import Alert, Evidence, Observation, Sighting
 from core.store import AlertRecord, AuditEntry, DispatchItem, TimelineEntry, WatchlistRow

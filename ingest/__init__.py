@@ -3,7 +3,8 @@
 Map of the package (one concern per file):
 
 * :mod:`ingest.source`    ``FrameSource`` interface, ``SourceSpec``, ``url_to_open`` (the one
-  place the URL to open is computed), ``open_source`` (file or live).
+  place the URL to open is computed).
+* :mod:`ingest.source_registry` ``open_source``: the implementation for each URL scheme.
 * :mod:`ingest.live_source` / :mod:`ingest.file_source` / :mod:`ingest.decode`
   PyAV implementations: open options, per-packet decoding with error counting, pacing.
 * :mod:`ingest.errors`    how FFmpeg failures map onto ``core.errors`` (all retried).
@@ -21,7 +22,8 @@ Map of the package (one concern per file):
 from ingest.node import IngestNode, shard_of
 from ingest.ring import PacketRing
 from ingest.slot import FrameSlot
-from ingest.source import FrameSource, Picture, SourceSpec, open_source, url_to_open
+from ingest.source import FrameSource, Picture, SourceSpec, url_to_open
+from ingest.source_registry import open_source
 from ingest.worker import CameraWorker, StatusSink
 from ingest.workerset import Plan, WorkerSet
 

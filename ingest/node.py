@@ -36,7 +36,7 @@ from multiprocessing.queues import Queue
 from core.clock import Clock, SystemClock
 from core.config.models import Camera
 from core.messages import CameraState, CameraStatus
-from ingest.consumer import ConsumerSpec, load_consumer
+from ingest.consumer import ConsumerSpec, check_picklable, load_consumer
 from ingest.shard import ApplyCameras, Command, ShardSetup, StopShard, shard_main
 from ingest.slot import FrameSlot
 from ingest.worker import CameraWorker
@@ -128,6 +128,8 @@ class IngestNode:
             raise ValueError("workers must be >= 0 (0 = in-process threads)")
         self.processes = count
         self._sink = status_sink
+        if consumer is not None and count > 0:
+            check_picklable(consumer)  # it travels to each spawned worker process
         self._consumer = consumer
         local_consumer = load_consumer(consumer) if consumer and count == 0 else None
         self._local = WorkerSet(status_sink, clock, local_consumer) if count == 0 else None

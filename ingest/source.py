@@ -1,4 +1,4 @@
-"""The ``FrameSource`` stage: something that yields decoded BGR pictures, and how one is opened.
+"""The ``FrameSource`` stage: something that yields decoded BGR pictures, and its spec.
 
 A source is single-use: ``frames()`` opens, demuxes and decodes in the calling thread (the
 camera worker's decode thread) and ends by returning (a file that reached its end) or by
@@ -10,7 +10,9 @@ that is blocked in a silent socket therefore leaves only when FFmpeg's own ``tim
 (about twice ``read_timeout``); the worker does not wait for that, it abandons the source.
 
 :func:`url_to_open` is the one place that computes the URL handed to FFmpeg, so credentials
-injection (``effective_url``) can be swapped in without touching anything else.
+injection (``effective_url``) can be swapped in without touching anything else. Which
+implementation opens a URL is :mod:`ingest.source_registry`'s business: this module sits
+below the implementations and imports none of them.
 """
 
 from __future__ import annotations
@@ -139,17 +141,6 @@ def file_path(url: str) -> str:
     if parts.scheme.lower() == FILE_SCHEME:
         return parts.path
     return url
-
-
-def open_source(spec: SourceSpec, clock: Clock, stats: SourceStats,
-                sink: PacketSink | None = None) -> FrameSource:
-    """Pick the implementation for ``spec.url`` (file with pacing, or live PyAV)."""
-    from ingest.file_source import FileSource
-    from ingest.live_source import LiveSource
-
-    if is_file(spec.url):
-        return FileSource(spec, clock, stats, sink)
-    return LiveSource(spec, clock, stats, sink)
 
 
 class SourceBase:

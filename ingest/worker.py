@@ -49,7 +49,8 @@ from ingest.ring import PacketRing
 from ingest.session import Session
 from ingest.shedding import AnalysisMeter
 from ingest.slot import FrameSlot
-from ingest.source import Picture, SourceSpec, SourceStats, is_file, open_source
+from ingest.source import Picture, SourceSpec, SourceStats, is_file
+from ingest.source_registry import open_source
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """Analytics inside the ingest worker processes (the frame consumer ``vigil run`` installs).
 
-Built in each worker process from :data:`FACTORY`: it loads the models its cameras need
+Built in each worker process by :func:`make_host`: it loads the models its cameras need
 once (shared by every camera of the process), runs one :class:`CameraPipeline` thread per
 camera that takes the newest frame from the camera's slot, and publishes the sightings
 and scene events on the bus. When a pass or event is over, the clip between its
@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -34,6 +33,7 @@ from analytics.pipeline_parts import (
     reader_options,
 )
 from core import topics
+from core.clock import Clock, SystemClock
 from core.config.models import Camera, ModelOptions
 from core.errors import ModelError
 from core.messages import Evidence, Frame, SceneEvent, Sighting
@@ -41,7 +41,6 @@ from ingest.worker import CameraWorker
 from vigil.publisher import LoopThread
 
 log = logging.getLogger(__name__)
-FACTORY = "vigil.analysis:make_host"
 CLIP_GRACE = 1.0
 """Seconds after ``clip_to`` before the clip is cut (packets still arriving)."""
 LIVE_INTERVAL = 1.0
@@ -96,7 +95,7 @@ class _CameraRun:
                 self._cut_due_clips()
             except Exception:  # one bad frame must not end the camera's analytics
                 log.exception("camera %s: analytics failed on a frame", cid)
-        for message in self.pipeline.flush(time.time()) if self.pipeline else []:
+        for message in self.pipeline.flush(self.host.clock.now()) if self.pipeline else []:
             self._emit(message)
 
     def _analyse(self, frame: Frame) -> list[Sighting | SceneEvent]:
@@ -132,7 +131,7 @@ class _CameraRun:
         self.host.publish(topic, message)
 
     def _cut_due_clips(self) -> None:
-        now = time.time()
+        now = self.host.clock.now()
         due = [c for c in self.clips if c[0] <= now]
         if not due or self.worker.ring is None:
             return
@@ -147,9 +146,14 @@ class _CameraRun:
 
 
 class AnalysisHost:
-    """The :class:`ingest.consumer.FrameConsumer` of one worker process."""
+    """The :class:`ingest.consumer.FrameConsumer` of one worker process.
 
-    def __init__(self, options: dict[str, Any]) -> None:
+    ``clock`` says when a pass is flushed and a clip is due (docs/architecture.md: "now"
+    comes from a Clock); the worker process gets the system clock, a test may hand in a
+    :class:`core.clock.FakeClock`."""
+
+    def __init__(self, options: dict[str, Any], clock: Clock | None = None) -> None:
+        self.clock: Clock = clock or SystemClock()
         self.model_dir = Path(str(options["model_dir"]))
         self.evidence_dir = Path(str(options["evidence_dir"]))
         self.live_dir = Path(str(options["live_dir"]))
@@ -253,4 +257,9 @@ class AnalysisHost:
 
 
 def make_host(options: dict[str, Any]) -> AnalysisHost:
+    """The ``ConsumerSpec`` factory ``vigil run`` hands ingest (``vigil.run.analysis_spec``).
+
+    A module-level function on purpose: worker processes are spawned, so the spec reaches
+    them pickled, and pickle sends a function as ``vigil.analysis.make_host``, imported
+    again in each worker (``ingest.consumer.check_picklable`` refuses anything else)."""
     return AnalysisHost(options)

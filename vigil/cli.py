@@ -100,7 +100,7 @@ def _replay(args: argparse.Namespace) -> int:
 
 def _plates(args: argparse.Namespace) -> int:
     from analytics.plates import ReaderOptions
-    from analytics.plates_cli import plates_eval, plates_read
+    from vigil.plates_cli import plates_eval, plates_read
 
     size = args.detector_size
     options = ReaderOptions(detector_size=size if size == "auto" else int(size),
@@ -119,7 +119,7 @@ def _plates(args: argparse.Namespace) -> int:
 
 def _models(args: argparse.Namespace) -> int:
     from analytics.modelpack import default_model_dir
-    from analytics.plates_cli import models_install
+    from vigil.plates_cli import models_install
 
     return models_install(args.src, args.dest or default_model_dir(), sys.stdout)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+from dataclasses import dataclass
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -16,31 +17,47 @@ from fastapi import FastAPI
 from alerts.dispatch_callback import DispatchCallbacks
 from alerts.watchlist_service import WatchlistService
 from console.app import create_app
-from console.auth import TokenBook
-from console.context import ConsoleDeps, ConsoleSettings
+from console.deps import ConsoleDeps
 from console.registry import CameraRegistry
+from console.settings import ConsoleSettings
+from console.tokens import TokenBook
 from console.users import add_user
 from core.bus import Bus
 from core.clock import Clock
 from core.config.models import Service
 from core.store import Store
+from vigil.process import settle_heap
 
 log = logging.getLogger(__name__)
 DEMO_LOGIN = Path("var/demo-login.txt")
 DEMO_USER = "admin"
 
 
+@dataclass(frozen=True, slots=True)
+class ConsoleParts:
+    """What the node has built that the console is handed: named, so a call site cannot
+    swap two of them the way it could the positions of a tuple."""
+
+    store: Store
+    watchlists: WatchlistService
+    clock: Clock
+
+
 def build_app(registry: CameraRegistry, tokens: TokenBook, bus: Bus,
-              parts: tuple[Store, WatchlistService, Clock], service: Service) -> FastAPI:
-    store, watchlists, clock = parts
+              parts: ConsoleParts, service: Service) -> FastAPI:
+    """The console app of ``vigil run`` (``all`` or ``hub``). Once it has started, the
+    process's start-up heap is settled (:func:`vigil.process.settle_heap`): the console's
+    push latency is what that tuning is for, and a node serves one console."""
+    store, clock = parts.store, parts.clock
     secret = service.dispatch.callback_secret
     deps = ConsoleDeps(
-        store=store, watchlists=watchlists,
+        store=store, watchlists=parts.watchlists,
         dispatch=DispatchCallbacks(store, secret, clock) if secret else None, clock=clock,
         settings=ConsoleSettings(live_dir=Path(service.live_dir),
                                  evidence_dir=Path(service.evidence_dir),
-                                 trusted_proxies=tuple(service.console.trusted_proxies)))
-    return create_app(registry, tokens, bus, deps)
+                                 trusted_proxies=tuple(service.console.trusted_proxies),
+                                 map=service.console.map))
+    return create_app(registry, tokens, bus, deps, started=settle_heap)
 
 
 def ensure_demo_login(store: Store) -> None:

@@ -1,9 +1,9 @@
 """The demo camera's video, generated on first run so the repository ships no media.
 
-A road scene drawn by :mod:`analytics.pipeline_synth`: cars carrying rendered Chinese
+A road scene drawn by :mod:`vigil.synth.pipeline`: cars carrying rendered Chinese
 plates cross in both directions, some of them on the demo watchlist
 (``configs/watchlists/demo.csv``: 京A12345 stolen, 京AD12345 wanted), some not. In front of
-them a person drawn by :mod:`analytics.person_synth` walks along the pavement from the
+them a person drawn by :mod:`vigil.synth.person` walks along the pavement from the
 right and into a restricted area marked in yellow on the ground (:data:`DEMO_ZONE`, the
 ``no-entry`` zone of ``configs/cameras/demo.yaml``), which the demo camera's ``intrusion``
 analytic reports. The file source loops it in real time, so a fresh ``make run`` shows a
@@ -12,6 +12,10 @@ external server or camera.
 
 The file name carries :data:`VERSION`: when the scene changes, bump it, so that a clip
 cached by an older version is not replayed (``configs/cameras/demo.yaml`` names the file).
+
+Everything the demo needs at start-up is here too (the clip for a camera that points into
+:data:`DEMO_DIR`, the one-line warning when the model pack is missing), so ``vigil/run.py``
+and ``vigil/roles.py`` only call it and hold no demo knowledge of their own.
 """
 
 from __future__ import annotations
@@ -22,12 +26,17 @@ from pathlib import Path
 
 import cv2
 
-from analytics.person_synth import Walker
-from analytics.pipeline_synth import SynthCar, render_frame, write_clip
+from analytics.detector import MODEL_NAME
+from analytics.pipeline_parts import needs_detector
 from analytics.plates_geometry import UInt8Image
+from core.config.models import Camera
+from vigil.synth.person import Walker
+from vigil.synth.pipeline import SynthCar, render_frame, write_clip
 
 log = logging.getLogger(__name__)
 
+DEMO_DIR = Path("var/demo")
+"""Where the demo clip is generated; a camera whose video is here is the demo camera."""
 VERSION = 3
 SIZE = (960, 540)
 FPS = 15
@@ -113,3 +122,28 @@ def ensure_demo_video(path: Path) -> Path:
     tmp.replace(path)
     log.info("demo video written to %s", path)
     return path
+
+
+def is_demo(camera: Camera) -> bool:
+    """The demo camera: its video is generated into ``var/demo/``."""
+    return Path(camera.url).parent == DEMO_DIR
+
+
+def prepare_demo(cameras: tuple[Camera, ...] | list[Camera]) -> None:
+    """Generate the demo clip for any camera that points into ``var/demo/`` and lacks it,
+    and delete clips of older demo versions there (they are ours, and never replayed)."""
+    for camera in cameras:
+        path = Path(camera.url)
+        if path.suffix == ".mp4" and path.parent == DEMO_DIR and not path.exists():
+            ensure_demo_video(path)
+            remove_stale_demos(DEMO_DIR, keep=path)
+
+
+def warn_no_detector(cameras: tuple[Camera, ...], model_dir: Path) -> None:
+    """Say in one line what a missing object detector costs the demo (its person-in-zone
+    scene, not its plates), so a fresh ``make run`` without the model pack is not mistaken
+    for a broken demo; nothing when no demo camera needs the detector."""
+    if any(is_demo(c) and needs_detector(c) for c in cameras):
+        log.warning("demo: no object detector (%s not in %s; `vigil models install "
+                    "--from PACK` adds it): the person-in-zone scene is skipped, the "
+                    "demo plates are still read", MODEL_NAME, model_dir)

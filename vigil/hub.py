@@ -34,19 +34,18 @@ import uvicorn
 
 from alerts.sla import SlaTracker
 from console.app import server_options
-from console.auth import BOOTSTRAP_ENV, TokenBook
 from console.registry import CameraRegistry
+from console.tokens import BOOTSTRAP_ENV, TokenBook
 from core.bus import Bus, open_bus
 from core.clock import SystemClock
-from core.cluster import Catalogue, Leases, redis_client
+from core.cluster import Catalogue, Leases, member_id, redis_client
 from core.config import CameraDiff, ConfigWatcher, LoadedConfig
 from core.config.models import Camera, Service
 from core.store import Store, open_store
 from core.supervise import every, start_supervised
 from vigil.alerting import Alerting, LoadedConfigRef, build_alerting
-from vigil.console_wiring import build_app, ensure_demo_login
+from vigil.console_wiring import ConsoleParts, build_app, ensure_demo_login
 from vigil.purge import start_retention
-from vigil.roles import member_id
 from vigil.run import check_bind, own_signals, parse_bind
 
 log = logging.getLogger(__name__)
@@ -217,8 +216,8 @@ async def run_hub(config_dir: Path, loaded: LoadedConfig, bind: str | None) -> i
     registry = CameraRegistry(loaded.cameras)
     tokens, token, generated = TokenBook.from_env()
     hub = await start_hub(config_dir, loaded, registry)
-    app = build_app(registry, tokens, hub.bus,
-                    (hub.store, hub.alerting.watchlists, SystemClock()), loaded.service)
+    parts = ConsoleParts(hub.store, hub.alerting.watchlists, SystemClock())
+    app = build_app(registry, tokens, hub.bus, parts, loaded.service)
     await asyncio.to_thread(ensure_demo_login, hub.store)
     if generated:
         log.warning("API token for this run (set %s to choose one): %s", BOOTSTRAP_ENV, token)

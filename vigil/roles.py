@@ -19,9 +19,7 @@ import contextlib
 import logging
 import os
 import signal
-import socket
 import time
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -30,13 +28,14 @@ import redis
 
 from core import topics
 from core.bus import open_bus
-from core.cluster import AgentOptions, CameraAgent, CatalogueEntry, redis_client
+from core.cluster import AgentOptions, CameraAgent, CatalogueEntry, member_id, redis_client
 from core.config import LoadedConfig, load_config
 from core.config.models import Camera, Service
 from core.errors import ConfigError
 from ingest.node import IngestNode, camera_cost
+from vigil.demo import prepare_demo
 from vigil.publisher import BusPublisher
-from vigil.run import analysis_spec, check_models, check_text_font, prepare_demo, run_node
+from vigil.run import analysis_spec, check_models, check_text_font, run_node
 
 log = logging.getLogger(__name__)
 Role = Literal["all", "worker", "hub"]
@@ -58,12 +57,6 @@ def cluster_problems(role: Role, service: Service, config_dir: Path) -> list[str
             f"{where}: store: --role {role} needs the store every hub shares; set "
             f"`store: postgresql://USER:PASSWORD@HOST/DB` (now {service.store.split(':')[0]})")
     return problems
-
-
-def member_id() -> str:
-    """Unique per process start: a restarted worker is a new member and takes a fresh
-    fair share instead of assuming leases its previous life may no longer hold."""
-    return f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
 
 
 def cost_of(config_json: str) -> float:

@@ -19,12 +19,11 @@ from pathlib import Path
 
 import uvicorn
 
-from analytics.detector import MODEL_NAME
-from analytics.pipeline_parts import load_parts, needs_detector, parts_needed
+from analytics.pipeline_parts import load_parts, parts_needed
 from analytics.text import check_font
 from console.app import server_options
-from console.auth import BOOTSTRAP_ENV, TokenBook
 from console.registry import CameraRegistry
+from console.tokens import BOOTSTRAP_ENV, TokenBook
 from core import topics
 from core.bus import Bus, LocalHub, local_socket_path, open_bus
 from core.clock import SystemClock
@@ -35,14 +34,13 @@ from core.store import Store, open_store
 from ingest.consumer import ConsumerSpec
 from ingest.node import IngestNode
 from vigil.alerting import Alerting, LoadedConfigRef, start_alerting, stop_alerting
-from vigil.analysis import FACTORY
-from vigil.console_wiring import build_app, ensure_demo_login
-from vigil.demo import ensure_demo_video, remove_stale_demos
+from vigil.analysis import make_host
+from vigil.console_wiring import ConsoleParts, build_app, ensure_demo_login
+from vigil.demo import prepare_demo, warn_no_detector
 from vigil.publisher import BusPublisher
 from vigil.purge import start_retention
 
 log = logging.getLogger(__name__)
-DEMO_DIR = Path("var/demo")
 
 
 @dataclass
@@ -75,16 +73,6 @@ def check_bind(host: str, port: int) -> None:
             raise ConfigError([f"console.bind: {host}:{port} cannot be used ({exc.strerror}); "
                                "is another vigil running? choose one with --bind HOST:PORT"]
                               ) from exc
-
-
-def prepare_demo(cameras: tuple[Camera, ...] | list[Camera]) -> None:
-    """Generate the demo clip for any camera that points into ``var/demo/`` and lacks it,
-    and delete clips of older demo versions there (they are ours, and never replayed)."""
-    for camera in cameras:
-        path = Path(camera.url)
-        if path.suffix == ".mp4" and path.parent == DEMO_DIR and not path.exists():
-            ensure_demo_video(path)
-            remove_stale_demos(DEMO_DIR, keep=path)
 
 
 async def start_bus(url: str) -> tuple[LocalHub | None, Bus]:
@@ -126,10 +114,8 @@ def check_models(cameras: tuple[Camera, ...], model_dir: Path) -> None:
         except ModelError as exc:
             log.error("%s\ncameras keep streaming; analytics that need this model stay off",
                       exc)
-            if part == "detector" and any(is_demo(c) and needs_detector(c) for c in cameras):
-                log.warning("demo: no object detector (%s not in %s; `vigil models install "
-                            "--from PACK` adds it): the person-in-zone scene is skipped, the "
-                            "demo plates are still read", MODEL_NAME, model_dir)
+            if part == "detector":
+                warn_no_detector(cameras, model_dir)
 
 
 def check_text_font() -> None:
@@ -141,18 +127,15 @@ def check_text_font() -> None:
         log.error("%s\nevidence pictures get no plate labels until then", exc)
 
 
-def is_demo(camera: Camera) -> bool:
-    """The demo camera: its video is generated into ``var/demo/``."""
-    return Path(camera.url).parent == DEMO_DIR
-
-
 def analysis_spec(service: Service) -> ConsumerSpec:
-    return ConsumerSpec(FACTORY, {"bus": service.bus, "model_dir": service.models.dir,
-                                  "plate_detector": service.models.plate_detector,
-                                  "plate_recogniser": service.models.plate_recogniser,
-                                  "plate_second_opinion": service.models.plate_second_opinion,
-                                  "evidence_dir": service.evidence_dir,
-                                  "live_dir": service.live_dir})
+    """The analytics ingest runs in its worker processes, handed over explicitly: ingest
+    never imports analytics, and the factory is a function, not a name to import."""
+    return ConsumerSpec(make_host, {"bus": service.bus, "model_dir": service.models.dir,
+                                    "plate_detector": service.models.plate_detector,
+                                    "plate_recogniser": service.models.plate_recogniser,
+                                    "plate_second_opinion": service.models.plate_second_opinion,
+                                    "evidence_dir": service.evidence_dir,
+                                    "live_dir": service.live_dir})
 
 
 def _on_error(problems: list[str]) -> None:
@@ -227,9 +210,8 @@ async def run_node(config_dir: Path, bind: str | None) -> int:
     registry = CameraRegistry(loaded.cameras)
     tokens, token, generated = TokenBook.from_env()
     node = await start_node(config_dir, loaded, registry)
-    clock = SystemClock()
-    app = build_app(registry, tokens, node.bus,
-                    (node.store, node.alerting.watchlists, clock), loaded.service)
+    parts = ConsoleParts(node.store, node.alerting.watchlists, SystemClock())
+    app = build_app(registry, tokens, node.bus, parts, loaded.service)
     await asyncio.to_thread(ensure_demo_login, node.store)
     if generated:
         log.warning("API token for this run (set %s to choose one): %s", BOOTSTRAP_ENV, token)

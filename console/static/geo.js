@@ -1,4 +1,4 @@
-// A small local map in SVG: no tiles, no network. Points are projected equirectangularly
+// A small local map in SVG: no tiles, no network (the fallback of basemap.js). Points are projected equirectangularly
 // around the view centre (longitude scaled by cos(latitude), good to a few metres at city
 // scale), a graticule with degree labels gives orientation, and the view fits all points.
 // Drag to pan, wheel or +/- buttons to zoom. Used by the map and trajectory views.
@@ -218,6 +218,8 @@ export function createMap(container, { onSelect, label } = {}) {
       draw();
     },
     fit,
+    zoomIn: () => zoomBy(1.5),
+    zoomOut: () => zoomBy(1 / 1.5),
     hasPoints: () => points.length > 0 || route.length > 0,
     destroy() {
       resize.disconnect();
@@ -225,4 +227,92 @@ export function createMap(container, { onSelect, label } = {}) {
       wrap.remove();
     },
   };
+}
+
+// ---- Chinese map datums -------------------------------------------------------------
+// Street maps published in China are drawn in GCJ-02: WGS-84 shifted by a public,
+// deterministic formula (a few hundred metres, varying smoothly). Baidu adds its own
+// shift on top (BD-09). CGCS2000 differs from WGS-84 by centimetres and is taken as equal.
+// Forward transforms are closed formulas; GCJ-02 → WGS-84 has none and is solved by
+// fixed-point iteration (each step divides the error by ~1000: 1e-9° after 3-4 steps).
+
+const KRASOVSKY_A = 6378245.0; // semi-major axis of the Krasovsky 1940 ellipsoid (m)
+const KRASOVSKY_EE = 0.00669342162296594323; // its first eccentricity squared
+const BD_FACTOR = (Math.PI * 3000.0) / 180.0;
+
+/** Outside mainland China (rough box) the shift is not applied, as the maps do. */
+export function outsideChina(lon, lat) {
+  return lon < 72.004 || lon > 137.8347 || lat < 0.8293 || lat > 55.8271;
+}
+
+function shiftLat(x, y) {
+  let r = -100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * Math.sqrt(Math.abs(x));
+  r += ((20.0 * Math.sin(6.0 * x * Math.PI) + 20.0 * Math.sin(2.0 * x * Math.PI)) * 2.0) / 3.0;
+  r += ((20.0 * Math.sin(y * Math.PI) + 40.0 * Math.sin((y / 3.0) * Math.PI)) * 2.0) / 3.0;
+  r += ((160.0 * Math.sin((y / 12.0) * Math.PI) + 320 * Math.sin((y * Math.PI) / 30.0)) * 2.0) / 3.0;
+  return r;
+}
+
+function shiftLon(x, y) {
+  let r = 300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * Math.sqrt(Math.abs(x));
+  r += ((20.0 * Math.sin(6.0 * x * Math.PI) + 20.0 * Math.sin(2.0 * x * Math.PI)) * 2.0) / 3.0;
+  r += ((20.0 * Math.sin(x * Math.PI) + 40.0 * Math.sin((x / 3.0) * Math.PI)) * 2.0) / 3.0;
+  r += ((150.0 * Math.sin((x / 12.0) * Math.PI) + 300.0 * Math.sin((x / 30.0) * Math.PI)) * 2.0) / 3.0;
+  return r;
+}
+
+/** WGS-84 → GCJ-02, [lon, lat] in degrees. */
+export function wgs84ToGcj02(lon, lat) {
+  if (outsideChina(lon, lat)) return [lon, lat];
+  const dLat0 = shiftLat(lon - 105.0, lat - 35.0);
+  const dLon0 = shiftLon(lon - 105.0, lat - 35.0);
+  const rad = (lat / 180.0) * Math.PI;
+  const s = Math.sin(rad);
+  const magic = 1 - KRASOVSKY_EE * s * s;
+  const sq = Math.sqrt(magic);
+  const dLat = (dLat0 * 180.0) / (((KRASOVSKY_A * (1 - KRASOVSKY_EE)) / (magic * sq)) * Math.PI);
+  const dLon = (dLon0 * 180.0) / ((KRASOVSKY_A / sq) * Math.cos(rad) * Math.PI);
+  return [lon + dLon, lat + dLat];
+}
+
+/** GCJ-02 → WGS-84 by iteration: find w with wgs84ToGcj02(w) = g (to ~1e-10°, < 1 cm). */
+export function gcj02ToWgs84(lon, lat) {
+  if (outsideChina(lon, lat)) return [lon, lat];
+  let [wLon, wLat] = [lon, lat];
+  for (let i = 0; i < 10; i += 1) {
+    const [gLon, gLat] = wgs84ToGcj02(wLon, wLat);
+    const eLon = gLon - lon;
+    const eLat = gLat - lat;
+    wLon -= eLon;
+    wLat -= eLat;
+    if (Math.abs(eLon) < 1e-10 && Math.abs(eLat) < 1e-10) break;
+  }
+  return [wLon, wLat];
+}
+
+/** BD-09 (Baidu) → GCJ-02. */
+export function bd09ToGcj02(lon, lat) {
+  const x = lon - 0.0065;
+  const y = lat - 0.006;
+  const z = Math.sqrt(x * x + y * y) - 0.00002 * Math.sin(y * BD_FACTOR);
+  const theta = Math.atan2(y, x) - 0.000003 * Math.cos(x * BD_FACTOR);
+  return [z * Math.cos(theta), z * Math.sin(theta)];
+}
+
+/** GCJ-02 → BD-09 (Baidu). */
+export function gcj02ToBd09(lon, lat) {
+  const z = Math.sqrt(lon * lon + lat * lat) + 0.00002 * Math.sin(lat * BD_FACTOR);
+  const theta = Math.atan2(lat, lon) + 0.000003 * Math.cos(lon * BD_FACTOR);
+  return [z * Math.cos(theta) + 0.0065, z * Math.sin(theta) + 0.006];
+}
+
+/** A camera position in `from` (WGS84, GCJ02, BD09, CGCS2000) → the map's `to` (WGS84 or
+ * GCJ02), [lon, lat]. Unknown systems are taken as WGS-84. */
+export function toMapCrs(lon, lat, from, to) {
+  const src = String(from || "WGS84").toUpperCase();
+  let gcj = null;
+  if (src === "GCJ02") gcj = [lon, lat];
+  else if (src === "BD09") gcj = bd09ToGcj02(lon, lat);
+  if (to === "GCJ02") return gcj || wgs84ToGcj02(lon, lat);
+  return gcj ? gcj02ToWgs84(gcj[0], gcj[1]) : [lon, lat];
 }

@@ -138,4 +138,6 @@ export const EN_MORE = {
   "users.reset.done": "Password of {name} reset",
   "users.pw.short": "At least 8 characters",
   "users.empty": "No users",
+  // base map (basemap.js)
+  "map.more": "{n} more",
 };

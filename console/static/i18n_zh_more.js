@@ -142,4 +142,6 @@ export const ZH_MORE = {
   "users.reset.done": "已重置 {name} 的密码",
   "users.pw.short": "密码至少 8 个字符",
   "users.empty": "没有用户",
+  // base map (basemap.js)
+  "map.more": "另有 {n} 次",
 };

@@ -1,9 +1,10 @@
 // The camera map: every camera with a position, coloured by its state; cameras with an
 // unsigned alert pulse until it is signed for (or dismissed), however long that takes.
-// Selecting a camera shows its details and its recent alerts beside the map.
+// Selecting a camera shows its details and its recent alerts beside the map. The map is a
+// street map when tiles are configured, else the grid (basemap.js).
 
 import { clear, fmtCoord, fmtTime, h, levelName, setText, subjectOf } from "./dom.js";
-import { createMap } from "./geo.js";
+import { createBaseMap } from "./basemap.js";
 import { t } from "./i18n.js";
 import { alertingCameras, cameraBadge, getCamera, listCameras, recentAlertsFor, subscribe } from "./state.js";
 
@@ -17,7 +18,7 @@ export function mount(root) {
   root.append(h("div", { class: "view-head" }, h("h1", {}, t("map.title")), note),
     h("div", { class: "map-layout" }, area, side));
   let selected = null;
-  const map = createMap(area, { onSelect: (id) => choose(id) });
+  const map = createBaseMap(area, { onSelect: (id) => choose(id) });
 
   function points() {
     const alerting = alertingCameras();
@@ -25,7 +26,7 @@ export function mount(root) {
       const b = cameraBadge(c);
       const hot = alerting.has(c.id);
       return {
-        id: c.id, lon: Number(c.location.lon), lat: Number(c.location.lat),
+        id: c.id, lon: Number(c.location.lon), lat: Number(c.location.lat), crs: c.location.crs,
         cls: `cam-${b}${hot ? " alerting" : ""}`, ring: hot, label: c.name || c.id,
         title: `${c.name || c.id} · ${t(`cam.${b}`)}${hot ? ` · ${t("map.alerting")}` : ""}`,
       };
@@ -108,8 +109,8 @@ export function mount(root) {
         choose(null);
         return true;
       }
-      if (key === "+" || key === "=") document.querySelector(".map-btn")?.click();
-      else if (key === "-") document.querySelectorAll(".map-btn")[1]?.click();
+      if (key === "+" || key === "=") map.zoomIn();
+      else if (key === "-") map.zoomOut();
       else return false;
       return true;
     },

@@ -62,7 +62,9 @@ function paramsOf(f) {
   return q;
 }
 
-function thumb(url, label) {
+/** A snapshot thumbnail (fetched with the token), or a "no picture" note; also used by
+ * the trajectory list. */
+export function thumb(url, label) {
   const img = h("img", { class: "ps-thumb", alt: label, loading: "lazy", hidden: true });
   const box = h("div", { class: "ps-thumb-box" }, img);
   if (url) {

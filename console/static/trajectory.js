@@ -1,11 +1,13 @@
 // Vehicle trajectory (车辆轨迹): a plate and a time range → every sighting in time order,
-// as a numbered list and as a numbered path on the local map. The query lives in the URL
+// as a numbered list with snapshots and as a path on the map (basemap.js: on a street map
+// each camera's passes are one marker with their times and a snapshot). The query lives in the URL
 // (#/trajectory?plate=京A12345&since=…&until=…) so a link from an alert opens it filled in.
 
 import { get } from "./api.js";
 import { clear, fmtDateTime, fmtTime, fromLocalInput, h, nowSec, setText, toLocalInput } from "./dom.js";
-import { createMap } from "./geo.js";
+import { createBaseMap } from "./basemap.js";
 import { t } from "./i18n.js";
+import { thumb } from "./search.js";
 import { getCamera, listCameras } from "./state.js";
 
 /** {points: [{sighting, camera}]} → flat rows in time order. */
@@ -22,6 +24,9 @@ function sightingsOf(res) {
       at: s.first_seen ?? s.seen_at ?? s.at,
       lon: num(place.lon ?? loc.lon),
       lat: num(place.lat ?? loc.lat),
+      crs: place.crs ?? loc.crs,
+      snapshot_url: s.evidence?.snapshot && s.sighting_id
+        ? `/api/sightings/${encodeURIComponent(s.sighting_id)}/evidence/snapshot` : null,
       camera_name: place.name || cam.name || s.camera_id,
       address: place.address || loc.address || "",
     };
@@ -45,7 +50,7 @@ export function mount(root, params, query) {
   const area = h("div", { class: "map-area" });
   root.append(h("div", { class: "view-head" }, h("h1", {}, t("traj.title"))), form,
     h("div", { class: "map-layout" }, area, h("aside", { class: "map-side panel" }, status, list)));
-  const map = createMap(area, { label: t("traj.title"), onSelect: (id) => highlight(id) });
+  const map = createBaseMap(area, { label: t("traj.title"), onSelect: (id) => highlight(id) });
   let alive = true;
 
   function highlight(id) {
@@ -85,14 +90,16 @@ export function mount(root, params, query) {
     },
     h("span", { class: "traj-n" }, String(i + 1)),
     h("div", {}, h("div", { class: "traj-when" }, fmtDateTime(s.at)),
-      h("div", {}, s.camera_name), h("div", { class: "muted" }, s.address)))));
+      h("div", {}, s.camera_name), h("div", { class: "muted" }, s.address)),
+    thumb(s.snapshot_url, t("search.snapshot", { plate: s.plate || "" })))));
     const onRoute = new Set(sightings.map((s) => s.camera_id));
     const context = listCameras().filter((c) => c.location && !onRoute.has(c.id)).map((c) => ({
-      id: `c-${c.id}`, lon: Number(c.location.lon), lat: Number(c.location.lat), cls: "ctx",
+      id: `c-${c.id}`, lon: Number(c.location.lon), lat: Number(c.location.lat), crs: c.location.crs, cls: "ctx",
       label: c.name || c.id, passive: true, small: true }));
     map.setPoints([...context, ...sightings.map((s, i) => ({ id: `s${i}`, lon: s.lon, lat: s.lat,
-      cls: "sighting", label: fmtTime(s.at), title: `${i + 1}. ${fmtDateTime(s.at)} ${s.camera_name}` }))]);
-    map.setRoute(sightings.map((s, i) => ({ lon: s.lon, lat: s.lat, n: i + 1 })));
+      crs: s.crs, cls: "sighting", label: `${i + 1} · ${fmtTime(s.at)}`, badge: String(i + 1),
+      thumb: s.snapshot_url, title: `${i + 1}. ${fmtDateTime(s.at)} ${s.camera_name}` }))]);
+    map.setRoute(sightings.map((s, i) => ({ lon: s.lon, lat: s.lat, crs: s.crs, n: i + 1 })));
   }
 
   form.addEventListener("submit", (ev) => {

@@ -17,12 +17,12 @@ import redis
 from core.cluster.agent import DEFAULT_LEASE_TTL, DEFAULT_TICK, AgentOptions, CameraAgent, Held
 from core.cluster.assign import Plan, plan, ranking
 from core.cluster.leases import Holder, Leases
-from core.cluster.members import Catalogue, CatalogueEntry, Membership, config_hash
+from core.cluster.members import Catalogue, CatalogueEntry, Membership, config_hash, member_id
 
 __all__ = [
     "DEFAULT_LEASE_TTL", "DEFAULT_TICK", "AgentOptions", "CameraAgent", "Catalogue",
-    "CatalogueEntry", "Held", "Holder", "Leases", "Membership", "Plan", "config_hash", "plan",
-    "ranking", "redis_client",
+    "CatalogueEntry", "Held", "Holder", "Leases", "Membership", "Plan", "config_hash",
+    "member_id", "plan", "ranking", "redis_client",
 ]
 
 

@@ -16,6 +16,9 @@ workers need no camera files of their own.
 from __future__ import annotations
 
 import hashlib
+import os
+import socket
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -45,6 +48,14 @@ for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
 end
 return out
 """
+
+
+def member_id() -> str:
+    """Unique per process start: a restarted worker is a new member and takes a fresh
+    fair share instead of assuming leases its previous life may no longer hold. (Here,
+    beside the membership it names, so the worker and the hub roles both reach it without
+    importing each other.)"""
+    return f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
 
 
 def _text(raw: bytes | str) -> str:

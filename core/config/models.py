@@ -14,6 +14,7 @@ from pydantic import Field, field_validator, model_validator
 
 from core.config.base import SLUG, Strict
 from core.config.dispatch import DispatchConfig
+from core.config.tiles import MapOptions
 
 Norm = Annotated[float, Field(ge=0.0, le=1.0)]
 Point = tuple[Norm, Norm]
@@ -117,6 +118,8 @@ class ConsoleOptions(Strict):
     trusted_proxies: list[str] = Field(
         default_factory=list, description="reverse proxies (IPs or CIDR networks) whose "
         "X-Forwarded-For names the client; empty = trust no header (docs/console-api.md)")
+    map: MapOptions = Field(default_factory=MapOptions, description="base map tiles; "
+                            "none = the grid map (docs/config.md, \"Map tiles\")")
 
     @field_validator("trusted_proxies")
     @classmethod

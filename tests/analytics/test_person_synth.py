@@ -1,4 +1,4 @@
-"""The drawn person (analytics/person_synth.py): deterministic, the right size, inside the
+"""The drawn person (vigil/synth/person.py): deterministic, the right size, inside the
 picture where the demo says, blended without touching pixels outside its box."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from analytics.person_synth import DEMO_LOOK, PersonLook, Walker, draw_person, render_person
+from vigil.synth.person import DEMO_LOOK, PersonLook, Walker, draw_person, render_person
 
 
 def test_same_inputs_give_the_same_pixels() -> None:

@@ -35,7 +35,6 @@ from analytics.pipeline_reads import (
     plate_read,
     vehicle_of,
 )
-from analytics.pipeline_synth import CarTruth, render_frame, scripted_detections, two_cars
 from analytics.plates import PlateResult, PlateText
 from analytics.plates_detect import PlateBox
 from analytics.plates_geometry import UInt8Image
@@ -44,6 +43,7 @@ from analytics.tamper import TamperOptions
 from core.config.models import Camera, Zone
 from core.errors import ModelError
 from core.messages import Box, Detection, Frame, SceneEvent, Sighting, Track
+from vigil.synth.pipeline import CarTruth, render_frame, scripted_detections, two_cars
 
 SIZE = (640, 360)
 FPS = 25.0

@@ -21,10 +21,10 @@ from analytics.detector import FakeDetector
 from analytics.evidence import EvidenceWriter
 from analytics.pipeline import CameraPipeline, Output
 from analytics.pipeline_parts import PipelineParts, load_parts
-from analytics.pipeline_synth import CarTruth, make_clip, scripted_detections, traffic, two_cars
 from core.config.models import Camera
 from core.errors import ModelError
 from core.messages import Frame, Sighting
+from vigil.synth.pipeline import CarTruth, make_clip, scripted_detections, traffic, two_cars
 
 pytestmark = pytest.mark.slow  # real models on encoded video (not in `make check`)
 

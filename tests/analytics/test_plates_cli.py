@@ -12,9 +12,9 @@ import pytest
 from PIL import Image
 
 from analytics import modelpack
-from analytics.pipeline_synth import write_clip
-from analytics.plates_cli import load_image, models_install, plates_eval, plates_read
-from analytics.plates_synth import render_plate, resized, street_frame
+from vigil.plates_cli import load_image, models_install, plates_eval, plates_read
+from vigil.synth.pipeline import write_clip
+from vigil.synth.plates import render_plate, resized, street_frame
 
 PACK = modelpack.default_pack_dir()
 

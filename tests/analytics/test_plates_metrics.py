@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from analytics.plates_metrics import GAP, KindStats, LabelRow, Progress, align, load_labels
+from vigil.plates_metrics import GAP, KindStats, LabelRow, Progress, align, load_labels
 
 
 @pytest.mark.parametrize(("truth", "read", "distance", "pairs"), [

@@ -11,20 +11,20 @@ import pytest
 
 from analytics import modelpack
 from analytics.plates import PlateReader, ReaderOptions, cut_by_edge, looks_like_osd
-from analytics.plates_cli import load_image
 from analytics.plates_color import neutral_color, plate_color
 from analytics.plates_correct import better_read, unsure
 from analytics.plates_geometry import UInt8Image, iou
-from analytics.plates_metrics import load_labels
-from analytics.plates_synth import (
+from analytics.text import Pen, draw_text
+from core.errors import ModelError
+from core.messages import Frame, Track
+from vigil.plates_cli import load_image
+from vigil.plates_metrics import load_labels
+from vigil.synth.plates import (
     render_double_row_plate,
     render_plate,
     resized,
     street_frame,
 )
-from analytics.text import Pen, draw_text
-from core.errors import ModelError
-from core.messages import Frame, Track
 
 PACK = modelpack.default_pack_dir()
 DATA = modelpack.REPO_ROOT.parent / "shared" / "data" / "plates"

@@ -8,9 +8,9 @@ import pytest
 
 from analytics import modelpack
 from analytics.plates import PlateReader
-from analytics.plates_synth import SYNTH_FORMATS
 from bench.plates_special import BANNER, main, samples
 from core.errors import ModelError
+from vigil.synth.plates import SYNTH_FORMATS
 
 pytestmark = pytest.mark.slow  # renders and reads every special format (not in `make check`)
 

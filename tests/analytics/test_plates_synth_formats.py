@@ -1,4 +1,4 @@
-"""The GA 36 format renderer (analytics/plates_synth.py): every format the special-plate
+"""The GA 36 format renderer (vigil/synth/plates.py): every format the special-plate
 bench draws must carry a text of its own format and class and look its colour, or the
 bench would score the reader against wrong labels. No model needed."""
 
@@ -8,14 +8,14 @@ import numpy as np
 import pytest
 
 from analytics.plates_color import neutral_color, plate_color
-from analytics.plates_synth import (
+from core.plates import classify, plate_class
+from vigil.synth.plates import (
     LAYOUTS,
     RED,
     SYNTH_FORMATS,
     SynthFormat,
     render_format,
 )
-from core.plates import classify, plate_class
 
 NAMES = [f.name for f in SYNTH_FORMATS]
 

@@ -14,8 +14,8 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from analytics.plates_synth import render_plate, resized
 from analytics.text import Pen, draw_text
+from vigil.synth.plates import render_plate, resized
 
 Image = npt.NDArray[np.uint8]
 W, H = 1280, 720

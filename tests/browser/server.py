@@ -29,9 +29,10 @@ import uvicorn
 from alerts.outbox import AlertPublisher
 from alerts.watchlist_service import WatchlistService
 from console.app import create_app
-from console.auth import TokenBook
-from console.context import ConsoleDeps, ConsoleSettings
+from console.deps import ConsoleDeps
 from console.registry import CameraRegistry
+from console.settings import ConsoleSettings
+from console.tokens import TokenBook
 from console.users import add_user
 from core.bus import MemoryBus
 from core.clock import SystemClock

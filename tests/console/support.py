@@ -17,9 +17,11 @@ from fastapi import FastAPI
 
 from alerts.watchlist_service import WatchlistService
 from console.app import create_app
-from console.auth import Principal, TokenBook
-from console.context import ConsoleDeps, ConsoleSettings
+from console.deps import ConsoleDeps
+from console.identity import Principal
 from console.registry import CameraRegistry
+from console.settings import ConsoleSettings
+from console.tokens import TokenBook
 from console.users import create_api_token
 from core.bus import MemoryBus
 from core.clock import FakeClock

@@ -9,8 +9,9 @@ import httpx
 import pytest
 
 from console.app import create_app
-from console.auth import Principal, TokenBook
+from console.identity import Principal
 from console.registry import CameraRegistry
+from console.tokens import TokenBook
 from core import topics
 from core.bus import MemoryBus
 from core.config.models import Camera, Location

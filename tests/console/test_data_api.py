@@ -9,8 +9,9 @@ from pathlib import Path
 import httpx
 
 from console.app import create_app
-from console.auth import Principal, TokenBook
+from console.identity import Principal
 from console.registry import CameraRegistry
+from console.tokens import TokenBook
 from core.lifecycle import Action, transition
 from core.messages import CameraState, CameraStatus
 from core.store import DispatchRequest

@@ -6,9 +6,9 @@ import asyncio
 import json
 from typing import Any
 
-from console.context import ConsoleSettings
 from console.hub import Hub, Subscriber
 from console.registry import CameraRegistry
+from console.settings import ConsoleSettings
 from core.clock import FakeClock
 from core.store import open_store
 from tests.core.store_support import alert

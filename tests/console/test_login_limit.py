@@ -16,7 +16,7 @@ import uvicorn
 from fastapi.testclient import TestClient
 
 from console.app import server_options
-from console.context import ConsoleSettings
+from console.settings import ConsoleSettings
 from console.users import add_user
 from tests.console.live import free_port
 from tests.console.support import Rig, build_rig

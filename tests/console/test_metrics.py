@@ -13,8 +13,9 @@ import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 from console.app import create_app
-from console.auth import Principal, TokenBook
+from console.identity import Principal
 from console.registry import CameraRegistry
+from console.tokens import TokenBook
 from core import codec, topics
 from core.bus import MemoryBus
 from core.config.models import Camera, IngestOptions

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 
 import httpx
 
-from console.context import ConsoleSettings
+from console.settings import ConsoleSettings
 from core.config.models import Camera
 from tests.console.live import serve
 from tests.console.support import Rig

@@ -15,7 +15,7 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from console.context import ConsoleSettings, WsSettings
+from console.settings import ConsoleSettings, WsSettings
 from core import topics
 from core.lifecycle import Action, transition
 from core.messages import CameraState, CameraStatus

@@ -10,9 +10,11 @@ import pytest
 from fastapi import FastAPI
 
 from console.app import create_app
-from console.auth import Principal, TokenBook
-from console.context import ConsoleDeps, ConsoleSettings
+from console.deps import ConsoleDeps
+from console.identity import Principal
 from console.registry import CameraRegistry
+from console.settings import ConsoleSettings
+from console.tokens import TokenBook
 from core.bus.redis_bus import RedisBus
 from core.clock import FakeClock
 from core.store import open_store

@@ -22,8 +22,8 @@ import numpy as np
 import pytest
 
 from analytics import modelpack
-from analytics.pipeline_synth import make_clip, traffic, two_cars, write_clip
 from core.errors import ModelError
+from vigil.synth.pipeline import make_clip, traffic, two_cars, write_clip
 
 ROOT = Path(__file__).resolve().parents[2]
 SHARED = Path(__file__).parents[2] / ".." / "shared" / "data"

@@ -15,18 +15,21 @@ import pytest
 
 import tests.ingest.ingest_media as media
 from core.clock import SystemClock
+from core.config.urls import SOURCE_SCHEMES
 from core.errors import SourceError, SourceTimeout
 from core.messages import CameraState
 from ingest.errors import SourceRefused
+from ingest.file_source import FileSource
+from ingest.live_source import LiveSource
 from ingest.source import (
     Picture,
     SourceSpec,
     SourceStats,
     file_path,
     is_file,
-    open_source,
     url_to_open,
 )
+from ingest.source_registry import OTHER_SCHEMES, SOURCES, open_source, source_factory
 from ingest.worker import CameraWorker
 from tests.ingest.ingest_helpers import StatusLog, camera
 from tests.ingest.ingest_rtsp import free_port
@@ -127,6 +130,23 @@ def test_unreachable_camera_error_is_redacted() -> None:
 ])
 def test_is_file(url: str, expected: bool) -> None:
     assert is_file(url) is expected
+
+
+@pytest.mark.parametrize(("url", "expected"), [
+    ("/data/a.mp4", FileSource), ("file:///data/a.mp4", FileSource), ("C:/v/a.mp4", FileSource),
+    ("rtsp://h/1", LiveSource), ("RTSPS://h/1", LiveSource), ("rtmp://h/live", LiveSource),
+    ("https://h/a.m3u8", LiveSource), ("srt://h:9000", LiveSource),
+])
+def test_the_registry_picks_the_source_by_scheme(url: str, expected: type) -> None:
+    assert source_factory(url) is expected
+    assert (expected is FileSource) is is_file(url)
+
+
+def test_the_registry_covers_exactly_the_schemes_the_config_accepts() -> None:
+    """A scheme the config lets through has its own entry, and the registry names no scheme
+    a camera could never use; anything else is only tried live (``OTHER_SCHEMES``)."""
+    assert set(SOURCES) == set(SOURCE_SCHEMES)
+    assert OTHER_SCHEMES is LiveSource
 
 
 def test_file_path() -> None:

@@ -23,8 +23,8 @@ from PIL import Image
 from analytics import modelpack
 from analytics.plates import PlateReader, PlateResult, PlateText, ReaderOptions
 from analytics.plates_geometry import UInt8Image, iou, looks_like_crop
-from analytics.plates_metrics import EvalReport, KindStats, LabelRow, Progress, load_labels
 from core.errors import ModelError
+from vigil.plates_metrics import EvalReport, KindStats, LabelRow, Progress, load_labels
 
 
 def load_image(path: Path) -> UInt8Image | None:

@@ -5,7 +5,7 @@ For the pipeline's self-tests, ``vigil replay`` end-to-end tests, ``bench/pipeli
 which must run on a fresh clone without the evaluation data: a clip the code drew itself
 has known plates, known vehicle boxes (to script a :class:`~analytics.detector.FakeDetector`)
 and a known first frame in which each plate is fully visible. Plates are drawn by
-:mod:`analytics.plates_synth` (through a CJK font, :mod:`analytics.text`).
+:mod:`vigil.synth.plates` (through a CJK font, :mod:`analytics.text`).
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ import cv2
 import numpy as np
 
 from analytics.plates_geometry import UInt8Image
-from analytics.plates_synth import render_plate, resized
 from core.messages import Box, Detection
+from vigil.synth.plates import render_plate, resized
 
 
 @dataclass(frozen=True, slots=True)
