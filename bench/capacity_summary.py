@@ -36,7 +36,7 @@ FRAMES = "vigil_analysis_frames_total"
 STAGES = "vigil_analysis_stage_seconds_total"
 SKIPPED = "vigil_ingest_frames_skipped_total"
 BACKLOG = "vigil_analysis_backlog_seconds"
-SKIP_REASONS = ("max_fps", "shed", "overwritten")
+SKIP_REASONS = ("max_fps", "shed", "keyframes", "overwritten")
 HOLD = {"moving_fps": 5.0, "recall": 0.95, "growth_s": 0.5, "p50_s": 0.3, "p99_s": 1.0}
 """What "holds" means (issue 13): every camera ≥ 5 fps analysed while a car is in view,
 watched-plate alert recall ≥ 95 % of the full-rate replay's, backlog rising < 0.5 s over
@@ -202,7 +202,7 @@ def _pct(value: float | None) -> str:
 def table(s: dict[str, Any]) -> str:
     """The per-camera table and the overall lines."""
     head = (f"{'camera':<7}{'ingest':>7}{'analysed':>10}{'moving':>8}{'idle':>6}{'target':>7}"
-            f"{'skip/s max,shed,ovw':>21}{'backlog':>8}{'lag+':>6}{'watched':>9}{'reads':>7}"
+            f"{'skip/s max,shed,key,ovw':>25}{'backlog':>8}{'lag+':>6}{'watched':>9}{'reads':>7}"
             f"{'split':>6}")
     lines = [head]
     for r in s["per_camera"]:
@@ -212,7 +212,7 @@ def table(s: dict[str, Any]) -> str:
         lines.append(
             f"{r['camera']:<7}{_f(r['ingest_fps'], 1):>7}{analysed:>10}"
             f"{_f(r['moving_fps'], 1):>8}{_f(r['idle_fps'], 1):>6}{_f(r['target_fps'], 1):>7}"
-            f"{skips:>21}{_f(r['backlog_s'], 1):>8}{_f(r['lag_growth_s'], 1):>6}"
+            f"{skips:>25}{_f(r['backlog_s'], 1):>8}{_f(r['lag_growth_s'], 1):>6}"
             f"{r['watched_alerted']:>5}/{r['watched']:<3}{r['read']:>3}/{r['passes']:<3}"
             f"{r['split']:>6}")
     return "\n".join(lines + _overall(s))

@@ -71,7 +71,8 @@ class AnalysisCollector(Collector):
         frames = CounterMetricFamily("vigil_analysis_frames", "Frames analysed", labels=cam)
         skipped = CounterMetricFamily(
             "vigil_ingest_frames_skipped", "Decoded frames not analysed, by reason: max_fps, "
-            "shed (load shedding), overwritten (slot overwritten before it was taken)",
+            "shed (load shedding), keyframes (left undecoded while load shedding has the camera "
+            "decode keyframes only), overwritten (slot overwritten before it was taken)",
             labels=reason)
         fps = GaugeMetricFamily("vigil_analysis_fps", "Frames analysed per second, last 5 s",
                                 labels=cam)
@@ -91,7 +92,7 @@ class AnalysisCollector(Collector):
                 continue
             frames.add_metric([cid], float(st.analysed))
             for why, count in (("max_fps", st.skipped), ("shed", st.shed),
-                               ("overwritten", st.drops)):
+                               ("keyframes", st.keyframe_skips), ("overwritten", st.drops)):
                 skipped.add_metric([cid, why], float(count))
             fps.add_metric([cid], st.analysed_fps)
             if st.target_fps is not None:

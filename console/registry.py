@@ -45,6 +45,8 @@ class CameraView:
             "target_fps": st.target_fps if st else cam.ingest.max_fps,
             "skipped": st.skipped if st else 0,
             "shed": st.shed if st else 0,
+            "keyframes_only": bool(st and st.keyframes_only),
+            "keyframe_skips": st.keyframe_skips if st else 0,
             "shedding": bool(st and st.target_fps is not None
                              and st.target_fps < (cam.ingest.max_fps or float("inf"))),
             "backlog_s": round(st.backlog_s, 3) if st else 0.0,

@@ -48,7 +48,33 @@ class AlertState(enum.StrEnum):
     FEEDBACK = "feedback"
     CLOSED = "closed"
     DISMISSED = "dismissed"
-    ESCALATED = "escalated"
+
+
+class SceneKind(enum.StrEnum):
+    """What a :class:`SceneEvent` reports (rules name these in ``events:``)."""
+
+    INTRUSION = "intrusion"
+    LINE_CROSS = "line_cross"
+    LOITERING = "loitering"
+    CROWD = "crowd"
+    TAMPER = "tamper"
+
+
+class TransitionKind(enum.StrEnum):
+    """What an :class:`AlertTransition` (one timeline entry) records (docs/alerts.md)."""
+
+    RAISED = "raised"
+    """The alert's first entry (written by the store with the alert)."""
+    TRANSITION = "transition"
+    """A state change (core/lifecycle.py)."""
+    ESCALATION = "escalation"
+    """An SLA deadline passed; ``to_state`` is the unchanged current state."""
+    DISPATCH = "dispatch"
+    """A 110 delivery outcome or status callback."""
+    REASSIGN = "reassign"
+    """The holder changed: one alert given to someone else."""
+    HANDOVER = "handover"
+    """The holder changed as part of handing a whole shift over."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,14 +151,11 @@ class Sighting:
 
 @dataclass(frozen=True, slots=True)
 class SceneEvent:
-    """Something happened in a scene.
-
-    ``kind``: intrusion, line_cross, loitering, crowd, tamper.
-    """
+    """Something happened in a scene (``kind``: a :class:`SceneKind`)."""
 
     event_id: str
     camera_id: str
-    kind: str
+    kind: SceneKind
     zone: str | None
     track_ids: tuple[int, ...]
     at: float
@@ -171,6 +194,10 @@ class CameraStatus:
     """Frames refused by load shedding (ingest/shedding.py)."""
     shed_steps: int = 0
     """Times load shedding lowered the camera's rate."""
+    keyframes_only: bool = False
+    """True while load shedding has the camera decode keyframes only."""
+    keyframe_skips: int = 0
+    """Frames left undecoded by keyframes-only shedding (a total)."""
     backlog_s: float = 0.0
     """Seconds from capture to analysis of the frame being (or last) analysed."""
     stages: tuple[tuple[str, float, int], ...] = ()
@@ -214,14 +241,11 @@ class Alert:
 
 @dataclass(frozen=True, slots=True)
 class AlertTransition:
-    """One step in an alert's timeline: a state change, an escalation or a dispatch update.
-
-    ``kind`` is ``transition`` (state changed), ``escalation`` (an SLA deadline passed;
-    ``to_state`` is the unchanged current state) or ``dispatch`` (a 110 status callback).
-    """
+    """One step in an alert's timeline: a state change, an escalation, a dispatch update or
+    a change of holder (``kind``: a :class:`TransitionKind`)."""
 
     alert_id: str
-    kind: str
+    kind: TransitionKind
     from_state: AlertState
     to_state: AlertState
     by: str

@@ -38,6 +38,8 @@ class LiveSource(SourceBase):
     """
 
     _lag: StreamLag
+    _resume = False
+    """True from a keyframes-only packet until the next keyframe (see :meth:`_undecoded`)."""
 
     def frames(self) -> Generator[Picture, None, None]:
         url = self.spec.url
@@ -51,6 +53,7 @@ class LiveSource(SourceBase):
             decoder = PacketDecoder(stream, self.stats, url)
             limit = RateLimit(self.spec.max_fps)
             self._lag = StreamLag()
+            self._resume = False
             try:
                 for packet in container.demux(stream):
                     if self._closed.is_set():
@@ -72,9 +75,24 @@ class LiveSource(SourceBase):
         self.stats.lag = self._lag.packet(media_time(packet), at)
         if self._sink is not None:
             self._sink.add(packet, at)
+        if self._undecoded(packet):
+            self.stats.keyframe_skips += 1
+            return
         for frame, cpu in decoder.decode(packet):
             if limit.allow(at):
                 self.stats.frames += 1
                 yield to_picture(frame, cpu, at)
             else:
                 self.stats.skipped += 1
+
+    def _undecoded(self, packet: VideoPacket) -> bool:
+        """Whether load shedding leaves ``packet`` undecoded: while ``keyframes_only``, every
+        packet but keyframes; after it, the packets up to the next keyframe (they reference
+        pictures that were never decoded and would come out as concealed, corrupt frames).
+        Demuxing, the lag gauge and the evidence ring still see every packet."""
+        if packet.is_keyframe:
+            self._resume = False
+            return False
+        if self.stats.keyframes_only:
+            self._resume = True
+        return self._resume

@@ -20,9 +20,15 @@ slot overwrites. :class:`AnalysisMeter` makes the degradation deliberate and vis
   a frame refused there is counted as ``shed``. Refusing (rather than letting the slot
   overwrite) spaces the analysed frames evenly and tells the operator what happened.
 
-Below the floor nothing more is shed: decoding every frame of every camera is then more
-than the process has (measured in docs/console-api.md, "Load shedding"), and the lag shows
-it. Counters only grow for the life of the meter; the worker set keeps one meter per camera
+At the floor, one more overloaded window switches the camera to **keyframes only**: the
+live source stops decoding P-frames (:attr:`ingest.source.SourceStats.keyframes_only`), so
+the camera costs a keyframe every GOP (0.0018 of a core for a 2 s GOP of D1 against 0.027
+for every frame: ``bench/decode_cost.py``) and its analysis sees one picture per GOP. It
+decodes every frame again after :data:`KEYFRAME_RECOVER` calm windows, a wait that doubles
+each time the camera has to go back (up to :data:`KEYFRAME_RECOVER_MAX`) and starts over
+once the camera is back at its full rate: a node that stays overloaded does not flap.
+
+Counters only grow for the life of the meter; the worker set keeps one meter per camera
 across the camera's restarts (like its slot), so the exported counters stay monotonic.
 """
 
@@ -46,6 +52,10 @@ Below half of HIGH, so doubling the rate cannot by itself trip HIGH (no flapping
 RECOVER = 3
 FLOOR = 2.0
 """Lowest rate shedding goes to (fps): below it a passing car is seen in one frame or none."""
+KEYFRAME_RECOVER = 5
+"""Calm windows before a camera decoding keyframes only decodes every frame again."""
+KEYFRAME_RECOVER_MAX = 40
+"""The longest that wait grows to (windows) for a camera that keeps going back."""
 LAG_LIMIT = 1.0
 """Seconds of live stream waiting unread in the socket (``SourceStats.lag``) that count as
 overload whatever the analysis's own busy share: the decode thread is starved of CPU (or of
@@ -75,6 +85,9 @@ class Shedder:
         self._calm = 0
         self._base = ceiling or 0.0
         """The rate shedding returns to: ``max_fps``, else the rate offered when it began."""
+        self.keyframes = False
+        """True while the camera decodes keyframes only (the step below :data:`FLOOR`)."""
+        self._key_wait = KEYFRAME_RECOVER
 
     def window(self, busy: float, rate: float, lag: float = 0.0) -> float | None:
         """One window: ``busy`` share of wall time analysing, ``rate`` frames/s offered to
@@ -90,15 +103,24 @@ class Shedder:
             if current > FLOOR:
                 self.target = max(FLOOR, round(current) / 2)  # whole or half fps
                 self.steps += 1
+            elif not self.keyframes:
+                self.target, self.keyframes = FLOOR, True
+                self.steps += 1
             return self.target
         if busy >= LOW or lag >= LAG_LIMIT / 2 or self.target is None:
             self._calm = 0
             return self.target
         self._calm += 1
-        if self._calm >= RECOVER:
+        if self.keyframes:
+            if self._calm >= self._key_wait:
+                self._calm, self.keyframes = 0, False
+                self._key_wait = min(KEYFRAME_RECOVER_MAX, self._key_wait * 2)
+        elif self._calm >= RECOVER:
             self._calm = 0
             doubled = self.target * 2
             self.target = None if doubled >= self._base else doubled
+            if self.target is None:
+                self._key_wait = KEYFRAME_RECOVER
         return self.target
 
 
@@ -118,6 +140,8 @@ class AnalysisMeter:
         self.shed = 0
         self.skipped_before = 0
         """``max_fps`` skips of earlier workers of this camera (their sources are gone)."""
+        self.keyframe_skips_before = 0
+        """Keyframes-only skips of earlier workers of this camera, likewise."""
         self.publish_pending = 0
         """Messages waiting in the bus publisher of this camera's process (set by the
         analysis host)."""
@@ -195,6 +219,11 @@ class AnalysisMeter:
         self._window_start, self._busy, self._offered, self._lag = mono, 0.0, 0, 0.0
 
     # -- control thread -----------------------------------------------------------------
+
+    @property
+    def keyframes_only(self) -> bool:
+        """Whether the camera's source should decode keyframes only (shedding's last step)."""
+        return self.shedder.keyframes
 
     @property
     def target_fps(self) -> float | None:

@@ -55,7 +55,12 @@ class Picture:
 
 
 class SourceStats:
-    """Counters a source updates from its decoding thread; readers only ever see ints grow."""
+    """Counters a source updates from its decoding thread; readers only ever see ints grow.
+
+    One field goes the other way: ``keyframes_only``, which the camera's worker sets from
+    load shedding (:mod:`ingest.shedding`) and the live source reads once per packet (a plain
+    bool: a packet decoded under the old value is harmless).
+    """
 
     def __init__(self) -> None:
         self.packets = 0
@@ -67,6 +72,11 @@ class SourceStats:
         self.lag = 0.0
         """Seconds a live stream's newest packet was read later than its best (a gauge;
         :class:`ingest.decode.StreamLag`); 0 for files."""
+        self.keyframes_only = False
+        """Set by the worker: decode keyframes only (live sources; files decode all)."""
+        self.keyframe_skips = 0
+        """Packets left undecoded because of ``keyframes_only`` (and, after it, until the
+        next keyframe: the frames between reference pictures that were never decoded)."""
 
 
 class PacketSink(Protocol):

@@ -110,6 +110,8 @@ class CameraWorker:
             analysed=meter.analysed, analysed_fps=round(meter.analysed_fps(), 2),
             target_fps=meter.target_fps, skipped=meter.skipped_before + self.stats.skipped,
             shed=meter.shed, shed_steps=meter.shedder.steps,
+            keyframes_only=meter.keyframes_only,
+            keyframe_skips=meter.keyframe_skips_before + self.stats.keyframe_skips,
             backlog_s=round(meter.backlog(), 3), stages=meter.stages(),
             publish_pending=meter.publish_pending, worker_pid=os.getpid(),
             lag_s=round(self.stats.lag, 3))
@@ -155,6 +157,8 @@ class CameraWorker:
             self._life.transition(S.STOPPED, "stopped")
         self.meter.skipped_before += self.stats.skipped  # the next worker starts from 0
         self.stats.skipped = 0
+        self.meter.keyframe_skips_before += self.stats.keyframe_skips
+        self.stats.keyframe_skips = 0
 
     def stop(self, timeout: float = 2.0) -> None:
         self.request_stop()
@@ -255,6 +259,7 @@ class CameraWorker:
         if session.abandoned or session is not self._session:
             return
         self._seq += 1
+        self.stats.keyframes_only = self.meter.keyframes_only
         if self.meter.admit(picture.captured_at, self.stats.lag):
             self.slot.put(Frame(self.camera.id, self._seq, picture.captured_at, picture.image))
         self.health.observe(picture.image, picture.captured_at, self._clock.monotonic(),

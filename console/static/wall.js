@@ -66,6 +66,11 @@ function groupsOf(cameras) {
 function metaText(c) {
   const parts = [];
   if (c.fps) parts.push(t("wall.fps", { fps: Number(c.fps).toFixed(0) }));
+  if (c.analysed_fps) parts.push(t("wall.analysed", { fps: Number(c.analysed_fps).toFixed(1) }));
+  // Load shedding (ingest/shedding.py) is shown, never silent: the rate it holds the camera
+  // to, and whether it decodes keyframes only.
+  if (c.keyframes_only) parts.push(t("wall.keyframes"));
+  else if (c.shedding && c.target_fps) parts.push(t("wall.shedding", { fps: c.target_fps }));
   if (c.last_frame_at) parts.push(t("wall.lastframe", { t: fmtTime(c.last_frame_at) }));
   return parts.join(" · ");
 }

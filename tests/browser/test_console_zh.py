@@ -238,3 +238,17 @@ def test_the_enlarged_wall_camera_fills_most_of_the_window(vigil: VigilServer,
     page.keyboard.press("Escape")
     expect(zoom).to_have_count(0)
 
+
+
+def test_the_wall_shows_analysed_rates_and_a_camera_held_to_keyframes(
+        vigil: VigilServer, open_page: OpenPage) -> None:
+    """Issue 13: load shedding is shown, never silent."""
+    page = open_page()
+    login(page, vigil)
+    page.keyboard.press("2")
+    shed = page.locator(f'.tile[data-camera-id="{world.SHED.id}"] .tile-meta')
+    expect(shed).to_contain_text("分析 0.5 帧/秒")
+    expect(shed).to_contain_text("降载：仅关键帧")
+    calm = page.locator(f'.tile[data-camera-id="{world.SITES[0].id}"] .tile-meta')
+    expect(calm).to_contain_text("分析 6.0 帧/秒")
+    expect(calm).not_to_contain_text("降载")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from console.registry import CameraRegistry
@@ -50,9 +50,23 @@ def registry() -> CameraRegistry:
     now = time.time()
     for s in SITES:
         live = s.state == CameraState.STREAMING
-        reg.apply(CameraStatus(s.id, s.state, now - 3600, "", 12.5 if live else 0.0, s.health,
-                               now if live else now - 90))
+        reg.apply(shedding(s, CameraStatus(s.id, s.state, now - 3600, "", 12.5 if live else 0.0,
+                                           s.health, now if live else now - 90)))
     return reg
+
+
+SHED = SITES[2]
+"""The camera load shedding holds at keyframes only (ingest/shedding.py)."""
+
+
+def shedding(site: Site, status: CameraStatus) -> CameraStatus:
+    """Analysis figures of a status: 6 fps analysed when streaming, and one camera shed."""
+    if site.state != CameraState.STREAMING:
+        return status
+    if site is SHED:
+        return replace(status, analysed_fps=0.5, target_fps=2.0, shed=480, shed_steps=3,
+                       keyframes_only=True, keyframe_skips=2400)
+    return replace(status, analysed_fps=6.0)
 
 
 def china_time(at: float) -> str:

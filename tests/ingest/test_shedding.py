@@ -18,7 +18,17 @@ import pytest
 from core.clock import FakeClock
 from core.messages import CameraState, CameraStatus
 from ingest.decode import StreamLag
-from ingest.shedding import FLOOR, HIGH, LAG_LIMIT, LOW, RECOVER, AnalysisMeter, Shedder
+from ingest.shedding import (
+    FLOOR,
+    HIGH,
+    KEYFRAME_RECOVER,
+    KEYFRAME_RECOVER_MAX,
+    LAG_LIMIT,
+    LOW,
+    RECOVER,
+    AnalysisMeter,
+    Shedder,
+)
 from ingest.worker import CameraWorker
 from ingest.workerset import WorkerSet
 from tests.ingest.ingest_helpers import StatusLog, camera
@@ -46,8 +56,12 @@ def test_shedder_halves_to_the_floor_and_recovers_after_calm_windows() -> None:
     shedder = Shedder(ceiling=8.0)
     assert shedder.window(busy=HIGH, rate=8.0) == 4.0
     assert shedder.window(busy=1.0, rate=4.0) == FLOOR
-    assert shedder.window(busy=1.0, rate=FLOOR) == FLOOR  # never below the floor
     assert shedder.steps == 2
+    assert shedder.window(busy=1.0, rate=FLOOR) == FLOOR  # never below the floor ...
+    assert shedder.keyframes and shedder.steps == 3  # ... but keyframes only
+    for _ in range(KEYFRAME_RECOVER):
+        shedder.window(busy=LOW / 2, rate=0.5)
+    assert not shedder.keyframes and shedder.target == FLOOR
     for _ in range(RECOVER - 1):
         assert shedder.window(busy=LOW / 2, rate=FLOOR) == FLOOR
     assert shedder.window(busy=LOW / 2, rate=FLOOR) == 4.0
@@ -196,3 +210,49 @@ def test_counters_carry_on_across_a_restart_of_the_camera(moving_mp4: Path) -> N
     totals = [(s.skipped, s.analysed, s.shed, s.drops) for s in statuses.of("cam")]
     assert all(a <= b for x, y in itertools.pairwise(totals)
                for a, b in zip(x, y, strict=True))  # every counter only ever grows
+
+
+def test_one_more_overloaded_window_at_the_floor_means_keyframes_only() -> None:
+    shedder = Shedder(ceiling=4.0)
+    assert shedder.window(busy=1.0, rate=4.0) == FLOOR
+    assert not shedder.keyframes
+    assert shedder.window(busy=1.0, rate=FLOOR) == FLOOR
+    assert shedder.keyframes and shedder.steps == 2
+    assert shedder.window(busy=1.0, rate=0.5) == FLOOR and shedder.steps == 2  # no deeper
+
+
+def calm_windows_until_every_frame(shedder: Shedder, limit: int = 200) -> int:
+    for n in range(1, limit + 1):
+        shedder.window(busy=0.05, rate=0.5)
+        if not shedder.keyframes:
+            return n
+    raise AssertionError("never left keyframes-only")
+
+
+def test_keyframes_only_ends_after_calm_windows_and_waits_longer_each_time_back() -> None:
+    shedder = Shedder(ceiling=4.0)
+    for _ in range(2):
+        shedder.window(busy=1.0, rate=4.0)
+    assert shedder.keyframes
+    assert calm_windows_until_every_frame(shedder) == KEYFRAME_RECOVER
+    assert shedder.target == FLOOR  # every frame decoded again, still at the floor rate
+    shedder.window(busy=1.0, rate=FLOOR)  # overloaded again: back to keyframes
+    assert calm_windows_until_every_frame(shedder) == 2 * KEYFRAME_RECOVER
+    for _ in range(3):
+        shedder.window(busy=1.0, rate=FLOOR)
+        calm_windows_until_every_frame(shedder)
+    shedder.window(busy=1.0, rate=FLOOR)
+    assert calm_windows_until_every_frame(shedder) == KEYFRAME_RECOVER_MAX
+    for _ in range(4 * RECOVER):  # calm at the floor: the rate climbs back to max_fps
+        shedder.window(busy=0.05, rate=FLOOR)
+    assert shedder.target is None
+    for _ in range(2):
+        shedder.window(busy=1.0, rate=4.0)
+    assert calm_windows_until_every_frame(shedder) == KEYFRAME_RECOVER  # the wait starts over
+
+
+def test_the_meter_reports_keyframes_only_to_the_source() -> None:
+    clock = FakeClock()
+    meter = AnalysisMeter(ceiling=4.0, clock=clock)
+    simulate(meter, clock, fps=4.0, cost=1.0, seconds=30.0)  # hopeless: 1 s per frame
+    assert meter.keyframes_only and meter.target_fps == FLOOR
