@@ -48,7 +48,7 @@ def decode(path: Path, mode: str) -> tuple[int, float]:
                 continue
             for frame in packet.decode():
                 pictures += 1
-                at = float(frame.pts * frame.time_base) if frame.pts is not None else 0.0
+                at = float(frame.time) if frame.time is not None else 0.0
                 if mode == MODES[1] and limit.allow(at):
                     frame.to_ndarray(format="bgr24")
         return pictures, time.thread_time() - started
@@ -63,7 +63,8 @@ def main() -> int:
         path = args.clip or clip.encode(Path(tmp) / "loop.mp4")
         with av.open(str(path)) as container:
             video = container.streams.video[0]
-            seconds = float(video.duration * video.time_base) if video.duration else clip.LOOP_S
+            base, length = video.time_base, video.duration
+            seconds = float(length * base) if length and base else float(clip.LOOP_S)
         print(f"decode cost: {path.name}, {seconds:.1f} s of video, best of {args.repeat}")
         for mode in MODES:
             runs = [decode(path, mode) for _ in range(args.repeat)]
