@@ -49,7 +49,7 @@ from alerts.envelope import build_envelope, dumps
 from core.clock import Clock
 from core.config.dispatch import DispatchConfig, DispatchTarget
 from core.counters import DISPATCH
-from core.messages import Alert, AlertTransition
+from core.messages import Alert, AlertTransition, TransitionKind
 from core.retry import Backoff
 from core.store import AlertRecord, DispatchItem, DispatchRequest, NotFoundError, Store
 from core.supervise import guarded
@@ -76,7 +76,7 @@ def wants(target: DispatchTarget, alert: Alert, update: AlertTransition | None =
         return False
     if alert.review_only and not target.include_review_only:
         return False
-    return update is None or (target.updates and update.kind == "transition")
+    return update is None or (target.updates and update.kind == TransitionKind.TRANSITION)
 
 
 def render(target: DispatchTarget, record: AlertRecord, config: DispatchConfig,
@@ -248,8 +248,8 @@ class Dispatcher:
             return
         state = record.alert.state
         self._store.append_event(
-            AlertTransition(item.alert_id, "dispatch", state, state, f"dispatch:{item.target}",
-                            self._clock.now(), settled.note),
+            AlertTransition(item.alert_id, TransitionKind.DISPATCH, state, state,
+                            f"dispatch:{item.target}", self._clock.now(), settled.note),
             {"source": "delivery", "target": item.target, "webhook_id": item.webhook_id,
              "dispatch_item": item.id, "outcome": settled.kind, "attempt": item.attempts + 1,
              "http_status": outcome.status, "error": outcome.error,

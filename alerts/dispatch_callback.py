@@ -31,7 +31,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationErro
 from alerts.dispatch_sign import DEFAULT_TOLERANCE, SignatureError, verify
 from core.clock import Clock
 from core.errors import AuthenticationError, FatalError, RequestError
-from core.messages import AlertTransition
+from core.messages import AlertTransition, TransitionKind
 from core.ports import CallbackReceipt
 from core.store import JsonObject, Store
 from core.store.records import NotFoundError
@@ -99,7 +99,7 @@ def _note(msg: CallbackBody) -> str:
 
 
 def _seen(store: Store, alert_id: str, webhook_id: str) -> bool:
-    return any(e.kind == "dispatch" and e.detail is not None
+    return any(e.kind == TransitionKind.DISPATCH and e.detail is not None
                and e.detail.get("source") == "callback"
                and e.detail.get("webhook_id") == webhook_id
                for e in store.timeline(alert_id))
@@ -128,8 +128,8 @@ def handle_callback(store: Store, headers: Mapping[str, str], body: str | bytes,
             "source": "callback", "webhook_id": webhook_id, "status": msg.status,
             "by": msg.by, "note": msg.note, "dispatch_id": msg.dispatch_id,
             "received_at": clock.now()}
-        store.append_event(AlertTransition(msg.alert_id, "dispatch", state, state, by, at,
-                                           _note(msg)), detail)
+        store.append_event(AlertTransition(msg.alert_id, TransitionKind.DISPATCH, state, state,
+                                           by, at, _note(msg)), detail)
     store.audit(by, f"dispatch.callback.{msg.status}", f"alert:{msg.alert_id}", detail)
     return result
 

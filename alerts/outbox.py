@@ -26,6 +26,7 @@ from core.errors import RetryableError
 from core.messages import Alert
 from core.store import AlertRecord, Store
 from core.supervise import every
+from core.topics import Topic
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +36,7 @@ RESUME_BATCH = 500
 class AlertPublisher:
     """Accept alerts durably and get each onto the bus at least once."""
 
-    def __init__(self, store: Store, bus: Bus, topic: str = topics.ALERTS) -> None:
+    def __init__(self, store: Store, bus: Bus, topic: Topic[Alert] = topics.ALERTS) -> None:
         self._store = store
         self._bus = bus
         self._topic = topic

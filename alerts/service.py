@@ -18,8 +18,8 @@ import asyncio
 import logging
 import os
 import socket
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from alerts.dispatch import Dispatcher
 from alerts.outbox import AlertPublisher
@@ -28,16 +28,32 @@ from alerts.sla import SlaTracker
 from core import topics
 from core.bus import Bus, Delivery
 from core.clock import Clock
-from core.consume import ConsumerSettings, MessageGuard, Subscription, consume, store_parker
+from core.consume import (
+    ConsumerSettings,
+    Handler,
+    MessageGuard,
+    Subscription,
+    consume,
+    store_parker,
+)
 from core.counters import FLOW
-from core.messages import Alert, AlertState, AlertTransition, Observation, SceneEvent, Sighting
+from core.messages import (
+    Alert,
+    AlertState,
+    AlertTransition,
+    Observation,
+    Sighting,
+    TransitionKind,
+    WireMessage,
+)
 from core.store import AlertQuery, Store
 from core.supervise import Factory, RestartPolicy, every, start_supervised
+from core.topics import Topic
 
 log = logging.getLogger(__name__)
 GROUP = "rules"
 OPEN_STATES = (AlertState.NEW, AlertState.SIGNED, AlertState.DISPOSING)
-Handler = Callable[[Delivery], Awaitable[None]]
+M = TypeVar("M", bound=WireMessage)
 
 
 @dataclass
@@ -109,33 +125,30 @@ class AlertService:
                 await self.bus.publish(topics.ALERT_TRANSITIONS, escalation)
                 self.counters.escalations += 1
 
-    def _consumer(self, task: str, topic: str, handle: Handler,
+    def _consumer(self, task: str, topic: Topic[M], handle: Handler[M],
                   group: str = GROUP) -> Factory:
         """A supervised, guarded consumer of ``topic`` (core/consume.py: a message that
         keeps failing is parked in the store and acknowledged, so the rest flow)."""
         guard = MessageGuard(task, store_parker(self.store), self.clock, self.consumer_settings)
         sub = Subscription(topic, group, self.consumer)
 
-        async def counted(delivery: Delivery) -> None:
+        async def counted(delivery: Delivery[M]) -> None:
             await handle(delivery)
-            self.counters.by_topic[topic] = self.counters.by_topic.get(topic, 0) + 1
+            self.counters.by_topic[topic.name] = self.counters.by_topic.get(topic.name, 0) + 1
 
         return lambda: consume(self.bus, sub, counted, guard, self._stop)
 
-    async def _observation(self, delivery: Delivery) -> None:
-        message = delivery.message
-        if isinstance(message, Sighting | SceneEvent) or type(message).__name__ == "CameraStatus":
-            await self.handle(message)  # type: ignore[arg-type]
+    async def _observation(self, delivery: Delivery[Observation]) -> None:
+        """The handler of the sightings, events and camera status topics: each topic is
+        typed (core/topics.py), so what arrives is an observation without a check here."""
+        await self.handle(delivery.message)
 
-    async def _transition(self, delivery: Delivery) -> None:
-        if isinstance(delivery.message, AlertTransition):
-            self.sla.observe(delivery.message)
+    async def _transition(self, delivery: Delivery[AlertTransition]) -> None:
+        self.sla.observe(delivery.message)
 
-    async def _dispatch_update(self, delivery: Delivery) -> None:
+    async def _dispatch_update(self, delivery: Delivery[AlertTransition]) -> None:
         message = delivery.message
-        if self.dispatcher is None or not isinstance(message, AlertTransition):
-            return
-        if message.kind != "transition":
+        if self.dispatcher is None or message.kind != TransitionKind.TRANSITION:
             return
         record = await asyncio.to_thread(self.store.get_alert, message.alert_id)
         if record is not None:

@@ -53,6 +53,7 @@ the frames' capture times, passed in.
 
 from __future__ import annotations
 
+import enum
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -62,6 +63,20 @@ from core.messages import PlateRead, Sighting
 from core.plates import UNKNOWN, classify, is_valid, normalize
 
 UNKNOWN_TYPE = "unknown"
+
+
+class PassStage(enum.StrEnum):
+    """How far a track's pass is (:meth:`PlateConsensus.stage`); the pipeline reads less, or
+    not at all, as it advances (analytics/pipeline_reads.py)."""
+
+    NEW = "new"
+    """No reads yet."""
+    READING = "reading"
+    """Reads collected, no sighting sent."""
+    EARLY = "early"
+    """The early sighting was sent."""
+    CLOSED = "closed"
+    """The final sighting was sent (or the pass ended without one)."""
 
 
 def _uuid() -> str:
@@ -225,15 +240,14 @@ class PlateConsensus:
         """Passes currently held (bounded by ``max_tracks``)."""
         return len(self._passes)
 
-    def stage(self, track_id: int) -> str:
-        """``new`` (no reads yet), ``reading``, ``early`` (early sighting sent) or
-        ``closed`` (final sent): the pipeline reads less, or not at all, as this advances."""
+    def stage(self, track_id: int) -> PassStage:
+        """How far ``track_id``'s pass is (see :class:`PassStage`)."""
         if track_id in self._closed:
-            return "closed"
+            return PassStage.CLOSED
         found = self._passes.get(self.pass_of(track_id))
         if found is None:
-            return "new"
-        return "reading" if found.sighting_id is None else "early"
+            return PassStage.NEW
+        return PassStage.READING if found.sighting_id is None else PassStage.EARLY
 
     def pass_of(self, track_id: int) -> int:
         """The key of the pass ``track_id``'s reads go to (its own id unless merged)."""

@@ -46,7 +46,13 @@ import logging
 from dataclasses import dataclass, field
 
 from analytics.appearance import describe
-from analytics.consensus import ConsensusOptions, Emission, PlateConsensus, WeightedRead
+from analytics.consensus import (
+    ConsensusOptions,
+    Emission,
+    PassStage,
+    PlateConsensus,
+    WeightedRead,
+)
 from analytics.detector import Detector
 from analytics.evidence import EvidenceOptions, EvidenceWriter, Overlay, clip_window
 from analytics.motion import MotionGate, MotionOptions
@@ -246,7 +252,7 @@ class CameraPipeline:
         return out
 
     def _add_read(self, frame: Frame, read: PlateRead, vehicle_box: Box | None) -> list[Output]:
-        if self._consensus.stage(read.track_id) == "closed":
+        if self._consensus.stage(read.track_id) is PassStage.CLOSED:
             return []  # a plate still in view after its final (max duration): nothing new
         with self.times.measure("consensus"):
             emissions = self._consensus.add(read, frame.captured_at)
@@ -279,7 +285,7 @@ class CameraPipeline:
     def _prune_best(self) -> None:
         """Passes closed without a sighting keep no frame (bounds the frames held)."""
         for track_id in [t for t in self._best
-                         if self._consensus.stage(t) not in ("reading", "early")]:
+                         if self._consensus.stage(t) not in (PassStage.READING, PassStage.EARLY)]:
             del self._best[track_id]
 
     def _sighting(self, emission: Emission, frame: Frame | None) -> Sighting:

@@ -34,15 +34,15 @@ from analytics.plates_detect import PlateBox
 from analytics.plates_geometry import UInt8Image
 from core.config.models import Camera, ModelOptions
 from core.errors import ModelError
-from core.messages import Box
+from core.messages import Box, SceneKind
 
 log = logging.getLogger(__name__)
 
 VEHICLE_LABELS = frozenset({"car", "bus", "truck", "motorcycle"})
 """Detector classes whose plates are read."""
-SCENE_KINDS: Mapping[str, str] = {
-    "intrusion": "intrusion", "line_crossing": "line_cross", "loitering": "loitering",
-    "crowd": "crowd",
+SCENE_KINDS: Mapping[str, SceneKind] = {
+    "intrusion": SceneKind.INTRUSION, "line_crossing": SceneKind.LINE_CROSS,
+    "loitering": SceneKind.LOITERING, "crowd": SceneKind.CROWD,
 }
 """Camera ``analytics`` name → the ``SceneEvent.kind`` it enables."""
 DETECTOR_ANALYTICS = frozenset({"vehicles", "persons", *SCENE_KINDS})

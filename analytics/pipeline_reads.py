@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from analytics.consensus import PassStage
 from analytics.geometry import iou_matrix
 from analytics.plates import PlateResult
 from analytics.plates_detect import PlateBox
@@ -58,10 +59,10 @@ class ReadSchedule:
         self.options = options or ReadOptions()
         self._tracks: OrderedDict[int, _Attempts] = OrderedDict()
 
-    def take(self, track_id: int, at: float, stage: str) -> bool:
-        """True (and counted) when ``track_id`` is due a read at ``at``; ``stage`` is the
-        consensus stage (``new``, ``reading``, ``early``, ``closed``)."""
-        if stage == "closed":
+    def take(self, track_id: int, at: float, stage: PassStage) -> bool:
+        """True (and counted) when ``track_id`` is due a read at ``at``, a track whose
+        pass is at ``stage``."""
+        if stage is PassStage.CLOSED:
             return False
         found = self._tracks.get(track_id)
         if found is None:
@@ -71,7 +72,8 @@ class ReadSchedule:
             return True
         if found.count >= self.options.max_attempts:
             return False
-        gap = self.options.confident_interval if stage == "early" else self.options.interval
+        gap = self.options.confident_interval if stage is PassStage.EARLY \
+            else self.options.interval
         if at - found.last < gap - _EPSILON:
             return False
         found.last, found.count = at, found.count + 1

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 
 from analytics.geometry import Point, foot_point, point_in_polygon, segments_cross, side
 from core.config.models import Line, Zone
-from core.messages import Evidence, SceneEvent, Track
+from core.messages import Evidence, SceneEvent, SceneKind, Track
 
 
 def _uuid() -> str:
@@ -54,7 +54,7 @@ class SceneOptions:
 class _What:
     """What an event says, apart from who (track ids) and when (evidence)."""
 
-    kind: str
+    kind: SceneKind
     zone: str
     label: str
     detail: str = ""
@@ -145,12 +145,12 @@ class SceneAnalyzer:
         events: list[SceneEvent] = []
         if not visit.intruded and dwell >= zone.min_dwell:
             visit.intruded = True
-            what = _What("intrusion", zone.id, track.label, detail)
+            what = _What(SceneKind.INTRUSION, zone.id, track.label, detail)
             events.append(self._event(what, (track.track_id,), evidence))
         if (zone.loiter_after is not None and dwell >= zone.loiter_after
                 and key not in self._loitered):
             self._loitered.add(key)
-            what = _What("loitering", zone.id, track.label, detail)
+            what = _What(SceneKind.LOITERING, zone.id, track.label, detail)
             events.append(self._event(what, (track.track_id,), evidence))
         return events
 
@@ -169,7 +169,7 @@ class SceneAnalyzer:
             if line.direction not in ("both", direction):
                 continue
             evidence = Evidence(clip_from=before.at, clip_to=now.at, box=track.box)
-            what = _What("line_cross", line.id, track.label, direction=direction)
+            what = _What(SceneKind.LINE_CROSS, line.id, track.label, direction=direction)
             events.append(self._event(what, (track.track_id,), evidence))
         return events
 
@@ -192,7 +192,7 @@ class SceneAnalyzer:
         state.fired = True
         detail = f"count={len(inside)} for={at - state.since:.1f}"
         evidence = Evidence(clip_from=state.since, clip_to=at)
-        return [self._event(_What("crowd", zone.id, "person", detail), inside, evidence)]
+        return [self._event(_What(SceneKind.CROWD, zone.id, "person", detail), inside, evidence)]
 
     def _expire(self, at: float) -> None:
         """Forget tracks not seen for ``forget_after`` seconds (bounds every map)."""

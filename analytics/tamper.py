@@ -37,7 +37,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from core.messages import Evidence, Frame, SceneEvent
+from core.messages import Evidence, Frame, SceneEvent, SceneKind
 
 Grey = npt.NDArray[np.float32]
 
@@ -160,7 +160,7 @@ class TamperDetector:
             return []
         self.active = cause
         evidence = Evidence(clip_from=self._suspect_since, clip_to=at, frame_seq=frame.seq)
-        return [SceneEvent(self.options.new_id(), self.camera_id, "tamper", None, (), at,
+        return [SceneEvent(self.options.new_id(), self.camera_id, SceneKind.TAMPER, None, (), at,
                            evidence, f"cause={cause} {stats.detail()}")]
 
     def _normal(self, grey: Grey, stats: PictureStats, at: float) -> list[SceneEvent]:

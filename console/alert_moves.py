@@ -20,7 +20,7 @@ from console.schemas_alerts import HandoverIn
 from console.views import alert_json
 from core.errors import RequestError, TransitionError
 from core.lifecycle import Action, Feedback, HolderChange, transition
-from core.messages import AlertTransition
+from core.messages import AlertTransition, TransitionKind
 from core.store import AlertRecord, NotFoundError
 from core.store.records import HolderResult
 
@@ -135,8 +135,8 @@ def hand_over(ctx: Context, who: Principal, holder: str, body: HandoverIn
     done: list[AlertTransition] = []
     for record in store.held_by(holder):
         alert_id = record.alert.alert_id
-        change = HolderChange(body.to, who.name, ctx.clock.now(), privileged, "handover",
-                              body.reason, expected_holder=holder)
+        change = HolderChange(body.to, who.name, ctx.clock.now(), privileged,
+                              TransitionKind.HANDOVER, body.reason, expected_holder=holder)
         try:
             result = change_holder(ctx, who, alert_id, change)
         except (AlertConflict, NotFoundError) as exc:

@@ -161,7 +161,7 @@ def _dead_letters(ctx: Context) -> int | None:
         return None
 
 
-def status_subscription() -> Subscription:
+def status_subscription() -> Subscription[CameraStatus]:
     """A group of this app's own (every console sees every status), made once per app so
     a restarted feed continues where it was instead of replaying the topic."""
     group = f"console-{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
@@ -170,17 +170,16 @@ def status_subscription() -> Subscription:
 
 async def consume_statuses(bus: Bus, cameras: CameraRegistry,
                            on_status: StatusHook | None = None,
-                           sub: Subscription | None = None,
+                           sub: Subscription[CameraStatus] | None = None,
                            guard: MessageGuard | None = None) -> None:
     """Follow ``camera.status``; ``on_status`` is told of each one applied (the hub pushes
     it to clients). Each status goes through ``guard`` (core/consume.py): one that keeps
     failing is parked (with a store) or dropped, logged and counted, never the feed's end."""
 
-    async def apply(delivery: Delivery) -> None:
-        if isinstance(delivery.message, CameraStatus):
-            cameras.apply(delivery.message)
-            if on_status is not None:
-                on_status(delivery.message)
+    async def apply(delivery: Delivery[CameraStatus]) -> None:
+        cameras.apply(delivery.message)
+        if on_status is not None:
+            on_status(delivery.message)
 
     guard = guard or MessageGuard(STATUS_TASK, None, SystemClock())
     await consume(bus, sub or status_subscription(), apply, guard)

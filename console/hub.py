@@ -46,6 +46,7 @@ from core.clock import Clock
 from core.errors import BusError, RetryableError
 from core.store import Store
 from core.store.events import EventDetail
+from core.topics import Topic
 
 log = logging.getLogger(__name__)
 
@@ -335,7 +336,7 @@ class Hub:
                     sub.close(CLOSE_TOO_SLOW, "too slow: reconnect and resume")
                     self.detach(sub)
 
-    async def _follow(self, bus: Bus, topic: str, group: str) -> None:
+    async def _follow(self, bus: Bus, topic: Topic[Any], group: str) -> None:
         """Wake the hub on bus messages (the messages themselves are not used).
 
         After a wake it rests ``coalesce`` seconds before reading again: the hub reads the

@@ -52,7 +52,7 @@ from console.views import alert_json, dispatch_json, evidence_ref, timeline_json
 from core import topics
 from core.errors import RequestError, RetryableError
 from core.lifecycle import Action, Feedback, HolderChange
-from core.messages import AlertTransition
+from core.messages import AlertTransition, TransitionKind
 from core.store import AlertQuery
 
 log = logging.getLogger(__name__)
@@ -189,7 +189,8 @@ async def reassign(alert_id: str, body: ReassignIn, who: Monitor, ctx: Ctx) -> d
     """改派: give a signed (disposing, feedback) alert to another user. Its holder may; a
     supervisor or an admin may take anyone's (409 for others, as for every move)."""
     change = HolderChange(body.to, who.name, ctx.clock.now(),
-                          at_least(who.role, Role.SUPERVISOR), "reassign", body.reason)
+                          at_least(who.role, Role.SUPERVISOR), TransitionKind.REASSIGN,
+                          body.reason)
     result = await run_in_threadpool(change_holder, ctx, who, alert_id, change)
     await _announce(ctx, [result.transition] if result.transition else [])
     return alert_json(result.record, ctx.settings.sla)

@@ -33,18 +33,23 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 from core import codec
 from core.bus import Bus, Delivery
 from core.clock import Clock
 from core.errors import CodecError, RetryableError
+from core.messages import WireMessage
 from core.retry import Backoff
 from core.store import Store
 from core.store.parked import Poison
 from core.supervise import STATS, pause, record_error, stopped
+from core.topics import Topic
 
 log = logging.getLogger(__name__)
-Handler = Callable[[Delivery], Awaitable[None]]
+M = TypeVar("M", bound=WireMessage)
+Handler = Callable[[Delivery[M]], Awaitable[None]]
+"""What a consumer of ``Topic[M]`` does with each entry (generic: ``Handler[Sighting]``)."""
 Parker = Callable[[Poison], Awaitable[None]]
 MAX_TRACKED = 10_000
 """Failing entries remembered per guard (oldest forgotten first; the bus count remains)."""
@@ -65,10 +70,10 @@ class ConsumerSettings:
 
 
 @dataclass(frozen=True, slots=True)
-class Subscription:
+class Subscription(Generic[M]):
     """Where a consumer reads: ``topic`` in ``group`` as ``consumer``, ``count`` at a time."""
 
-    topic: str
+    topic: Topic[M]
     group: str
     consumer: str
     count: int = 50
@@ -93,7 +98,7 @@ def store_parker(store: Store) -> Parker:
     return park
 
 
-def payload(delivery: Delivery) -> str:
+def payload(delivery: Delivery[WireMessage]) -> str:
     """The entry as wire JSON (the codec's form of what the bus delivered)."""
     try:
         return codec.encode(delivery.message).decode()
@@ -128,7 +133,7 @@ class MessageGuard:
             del self._failing[entry_id]
         return bool(self._failing)
 
-    async def run(self, delivery: Delivery, handle: Handler) -> Verdict:
+    async def run(self, delivery: Delivery[M], handle: Handler[M]) -> Verdict:
         try:
             await handle(delivery)
         except RetryableError as exc:
@@ -139,7 +144,7 @@ class MessageGuard:
         self._failing.pop(delivery.id, None)
         return Verdict.DONE
 
-    async def _failed(self, delivery: Delivery, exc: Exception) -> Verdict:
+    async def _failed(self, delivery: Delivery[WireMessage], exc: Exception) -> Verdict:
         failing = self._failing.pop(delivery.id, None) or _Failing(self._clock.now())
         failing.count += 1
         failing.last_at = time.monotonic()
@@ -172,10 +177,10 @@ class MessageGuard:
         return Verdict.DONE
 
 
-class Consumer:
+class Consumer(Generic[M]):
     """The read → guard → ack loop of one subscription (see the module doc)."""
 
-    def __init__(self, bus: Bus, sub: Subscription, handle: Handler,
+    def __init__(self, bus: Bus, sub: Subscription[M], handle: Handler[M],
                  guard: MessageGuard) -> None:
         self.bus, self.sub, self.handle, self.guard = bus, sub, handle, guard
         self._sweep_until = 0.0
@@ -202,7 +207,7 @@ class Consumer:
         """Take pending entries back for a while (long enough for them to become idle)."""
         self._sweep_until = time.monotonic() + 2 * self.guard.settings.redeliver_after + 1.0
 
-    async def _batch(self) -> list[Delivery]:
+    async def _batch(self) -> list[Delivery[M]]:
         sub = self.sub
         if self.guard.failing or time.monotonic() < self._sweep_until:
             again = await self.bus.reclaim(sub.topic, sub.group, sub.consumer,
@@ -226,7 +231,7 @@ class Consumer:
         return False
 
 
-async def consume(bus: Bus, sub: Subscription, handle: Handler, guard: MessageGuard,
+async def consume(bus: Bus, sub: Subscription[M], handle: Handler[M], guard: MessageGuard,
                   stop: asyncio.Event | None = None) -> None:
     """Run a :class:`Consumer` (the body a supervisor restarts; ``guard`` outlives it)."""
     await Consumer(bus, sub, handle, guard).run(stop)

@@ -24,8 +24,6 @@ Why it is shaped like this:
 * **Escalation is not a state.** An SLA escalation is an :class:`AlertTransition` with
   ``kind="escalation"`` whose ``to_state`` equals ``from_state``: the alert keeps its state
   and its holder, and the timeline records who was told and when (:func:`escalation`).
-  ``AlertState.ESCALATED`` exists in the message enum for wire compatibility but this machine
-  never produces it, and an alert found in it cannot be moved (every move is refused).
 
 The module is pure: no I/O, no clock; time comes in as ``at``.
 """
@@ -36,7 +34,7 @@ import enum
 from dataclasses import dataclass, replace
 
 from core.errors import TransitionError
-from core.messages import Alert, AlertState, AlertTransition
+from core.messages import Alert, AlertState, AlertTransition, TransitionKind
 
 TERMINAL: frozenset[AlertState] = frozenset({AlertState.CLOSED, AlertState.DISMISSED})
 """States no move leaves."""
@@ -140,19 +138,21 @@ def transition(case: Case, action: Action, by: str, at: float, note: str | Feedb
             _entity(alert), _describe(alert.state, by), _describe(alert.state, holder)
         )
     new_alert = replace(alert, state=target)
-    record = AlertTransition(alert.alert_id, "transition", alert.state, target, by, at, text)
+    record = AlertTransition(alert.alert_id, TransitionKind.TRANSITION, alert.state, target, by,
+                             at, text)
     return Step(Case(new_alert, holder or by), record, action, feedback)
 
 
 def escalation(alert: Alert, at: float, note: str, by: str = "sla") -> AlertTransition:
     """An escalation record: the alert keeps its state (see the module docstring)."""
-    return AlertTransition(alert.alert_id, "escalation", alert.state, alert.state, by, at, note)
+    return AlertTransition(alert.alert_id, TransitionKind.ESCALATION, alert.state, alert.state,
+                           by, at, note)
 
 
 REASSIGNABLE: frozenset[AlertState] = frozenset({_S.SIGNED, _S.DISPOSING, _S.FEEDBACK})
 """States whose holder may change: an alert someone holds that is not finished yet. A new
 alert has no holder to replace (anyone may sign it) and a finished one needs none."""
-REASSIGN_KINDS = ("reassign", "handover")
+REASSIGN_KINDS = (TransitionKind.REASSIGN, TransitionKind.HANDOVER)
 """Timeline kinds of a holder change: one alert given to someone (``reassign``) or one of a
 shift's alerts passed to the next shift (``handover``)."""
 
@@ -170,7 +170,7 @@ class HolderChange:
     by: str
     at: float
     privileged: bool = False
-    kind: str = "reassign"
+    kind: TransitionKind = TransitionKind.REASSIGN
     reason: str = ""
     expected_holder: str | None = None
     """Move it only while this operator still holds it (a handover passes on the alerts

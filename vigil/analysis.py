@@ -18,7 +18,7 @@ import logging
 import threading
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import cv2
 
@@ -37,10 +37,13 @@ from core.clock import Clock, SystemClock
 from core.config.models import Camera, ModelOptions
 from core.errors import ModelError
 from core.messages import Evidence, Frame, SceneEvent, Sighting
+from core.topics import Topic
 from ingest.worker import CameraWorker
 from vigil.publisher import LoopThread
 
 log = logging.getLogger(__name__)
+Observed = TypeVar("Observed", Sighting, SceneEvent)
+"""What analysis publishes: a sighting or a scene event, each on its own topic."""
 CLIP_GRACE = 1.0
 """Seconds after ``clip_to`` before the clip is cut (packets still arriving)."""
 LIVE_INTERVAL = 1.0
@@ -127,8 +130,10 @@ class _CameraRun:
             message = replace(message, evidence=replace(ev, clip=clip))
             if not isinstance(message, Sighting) or message.final:
                 self.clips.append((end + CLIP_GRACE, clip, start, end))
-        topic = topics.SIGHTINGS if isinstance(message, Sighting) else topics.EVENTS
-        self.host.publish(topic, message)
+        if isinstance(message, Sighting):
+            self.host.publish(topics.SIGHTINGS, message)
+        else:
+            self.host.publish(topics.EVENTS, message)
 
     def _cut_due_clips(self) -> None:
         now = self.host.clock.now()
@@ -174,7 +179,7 @@ class AnalysisHost:
         bus = self._bus
         return bus.publisher.pending if bus is not None else 0
 
-    def publish(self, topic: str, message: Sighting | SceneEvent) -> None:
+    def publish(self, topic: Topic[Observed], message: Observed) -> None:
         with self._lock:
             if self._bus is None:
                 self._bus = LoopThread(self._bus_url)

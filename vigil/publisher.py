@@ -12,14 +12,17 @@ import asyncio
 import contextlib
 import logging
 import threading
+from typing import Any, TypeVar
 
 from core.bus import Bus, open_bus
 from core.counters import FLOW
 from core.errors import BusError
 from core.messages import WireMessage
 from core.retry import Backoff
+from core.topics import Topic
 
 log = logging.getLogger(__name__)
+M = TypeVar("M", bound=WireMessage)
 
 
 class BusPublisher:
@@ -30,16 +33,16 @@ class BusPublisher:
         self._bus = bus
         self.name = name
         self._loop = loop
-        self._queue: asyncio.Queue[tuple[str, WireMessage]] = asyncio.Queue(bound)
+        self._queue: asyncio.Queue[tuple[Topic[Any], WireMessage]] = asyncio.Queue(bound)
         self.dropped = 0
         self.published = 0
         self._task: asyncio.Task[None] | None = None
 
-    def submit(self, topic: str, message: WireMessage) -> None:
+    def submit(self, topic: Topic[M], message: M) -> None:
         """Thread-safe; never blocks the caller (a decode, watchdog or analytics thread)."""
         self._loop.call_soon_threadsafe(self._put, topic, message)
 
-    def _put(self, topic: str, message: WireMessage) -> None:
+    def _put(self, topic: Topic[Any], message: WireMessage) -> None:
         if self._queue.full():
             self._queue.get_nowait()
             self.dropped += 1

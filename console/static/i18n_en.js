@@ -45,7 +45,6 @@ export const EN = {
   "state.feedback": "Feedback given",
   "state.closed": "Closed",
   "state.dismissed": "Dismissed",
-  "state.escalated": "Escalated",
   "cat.wanted": "Wanted",
   "cat.stolen": "Stolen",
   "cat.key_vehicle": "Key vehicle",

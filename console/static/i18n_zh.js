@@ -45,7 +45,6 @@ export const ZH = {
   "state.feedback": "已反馈",
   "state.closed": "已结案",
   "state.dismissed": "已排除",
-  "state.escalated": "已升级",
   "cat.wanted": "在逃",
   "cat.stolen": "盗抢",
   "cat.key_vehicle": "重点车辆",

@@ -33,7 +33,7 @@ def _dump(obj: dict[str, Any]) -> bytes:
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
 
 
-def _wire(d: Delivery) -> dict[str, Any]:
+def _wire(d: Delivery[WireMessage]) -> dict[str, Any]:
     return {"id": d.id, "topic": d.topic, "m": codec.encode(d.message).decode(), "n": d.deliveries}
 
 
@@ -100,22 +100,22 @@ class LocalHub:
                 await writer.drain()
 
     async def _execute(self, req: dict[str, Any]) -> Any:
-        op, topic = req["op"], req.get("topic", "")
+        op, name = req["op"], req.get("topic", "")
         bus = self._bus
         if op == "publish":
-            return await bus.publish(topic, codec.decode(req["m"]))
+            return await bus.publish_by_name(name, codec.decode(req["m"]))
         if op == "read":
-            out = await bus.read(topic, req["group"], req["consumer"], req["count"],
-                                 float(req["block"]))
+            out = await bus.read_by_name(name, req["group"], req["consumer"], req["count"],
+                                         float(req["block"]))
             return [_wire(d) for d in out]
         if op == "ack":
-            return await bus.ack(topic, req["group"], req["ids"])
+            return await bus.ack_by_name(name, req["group"], req["ids"])
         if op == "reclaim":
-            got = await bus.reclaim(topic, req["group"], req["consumer"], req["min_idle"],
-                                    req["count"])
+            got = await bus.reclaim_by_name(name, req["group"], req["consumer"],
+                                            req["min_idle"], req["count"])
             return [_wire(d) for d in got]
         if op == "dropped":
-            return await bus.dropped(topic)
+            return await bus.dropped_by_name(name)
         raise BusError(f"unknown local bus operation {op!r}")
 
 
@@ -171,33 +171,33 @@ class LocalBus(Bus):
         return await future
 
     @staticmethod
-    def _deliveries(raw: list[dict[str, Any]]) -> list[Delivery]:
+    def _deliveries(raw: list[dict[str, Any]]) -> list[Delivery[WireMessage]]:
         return [Delivery(r["id"], r["topic"], codec.decode(r["m"]), r["n"]) for r in raw]
 
-    async def publish(self, topic: str, message: WireMessage) -> str:
-        result: str = await self._call("publish", topic=topic, m=codec.encode(message).decode())
+    async def publish_by_name(self, name: str, message: WireMessage) -> str:
+        result: str = await self._call("publish", topic=name, m=codec.encode(message).decode())
         return result
 
-    async def read(
-        self, topic: str, group: str, consumer: str, count: int = 10, block: float = 1.0
-    ) -> list[Delivery]:
-        raw = await self._call("read", topic=topic, group=group, consumer=consumer,
+    async def read_by_name(
+        self, name: str, group: str, consumer: str, count: int, block: float
+    ) -> list[Delivery[WireMessage]]:
+        raw = await self._call("read", topic=name, group=group, consumer=consumer,
                                count=count, block=block)
         return self._deliveries(raw)
 
-    async def ack(self, topic: str, group: str, ids: list[str]) -> int:
-        result: int = await self._call("ack", topic=topic, group=group, ids=ids)
+    async def ack_by_name(self, name: str, group: str, ids: list[str]) -> int:
+        result: int = await self._call("ack", topic=name, group=group, ids=ids)
         return result
 
-    async def reclaim(
-        self, topic: str, group: str, consumer: str, min_idle: float, count: int = 100
-    ) -> list[Delivery]:
-        raw = await self._call("reclaim", topic=topic, group=group, consumer=consumer,
+    async def reclaim_by_name(
+        self, name: str, group: str, consumer: str, min_idle: float, count: int
+    ) -> list[Delivery[WireMessage]]:
+        raw = await self._call("reclaim", topic=name, group=group, consumer=consumer,
                                min_idle=min_idle, count=count)
         return self._deliveries(raw)
 
-    async def dropped(self, topic: str) -> int:
-        result: int = await self._call("dropped", topic=topic)
+    async def dropped_by_name(self, name: str) -> int:
+        result: int = await self._call("dropped", topic=name)
         return result
 
     async def close(self) -> None:

@@ -79,11 +79,13 @@ class MemoryLog:
         topic.changed = asyncio.Event()
         return str(seq)
 
-    def take(self, name: str, group_name: str, consumer: str, count: int) -> list[Delivery]:
+    def take(
+        self, name: str, group_name: str, consumer: str, count: int
+    ) -> list[Delivery[WireMessage]]:
         """Non-blocking read: released entries first, then new ones."""
         topic = self._topic(name)
         group = self._group(topic, group_name)
-        out: list[Delivery] = []
+        out: list[Delivery[WireMessage]] = []
         while group.released and len(out) < count:
             seq = group.released.popleft()
             out.extend(self._deliver(topic, group, seq, consumer, name))
@@ -95,7 +97,7 @@ class MemoryLog:
 
     def _deliver(
         self, topic: _Topic, group: _Group, seq: int, consumer: str, name: str
-    ) -> list[Delivery]:
+    ) -> list[Delivery[WireMessage]]:
         message = topic.get(seq)
         if message is None:  # trimmed while pending: nothing left to deliver
             group.pending.pop(seq, None)
@@ -114,12 +116,12 @@ class MemoryLog:
 
     def reclaim(
         self, name: str, group_name: str, consumer: str, min_idle: float, count: int
-    ) -> list[Delivery]:
+    ) -> list[Delivery[WireMessage]]:
         topic = self._topic(name)
         group = self._group(topic, group_name)
         now = self._clock()
         stale = [s for s, p in group.pending.items() if now - p.since >= min_idle][:count]
-        out: list[Delivery] = []
+        out: list[Delivery[WireMessage]] = []
         for seq in sorted(stale):
             out.extend(self._deliver(topic, group, seq, consumer, name))
         return out
@@ -158,28 +160,28 @@ class MemoryBus(Bus):
     def __init__(self, log: MemoryLog | None = None) -> None:
         self.log = log or MemoryLog()
 
-    async def publish(self, topic: str, message: WireMessage) -> str:
-        return self.log.append(topic, message)
+    async def publish_by_name(self, name: str, message: WireMessage) -> str:
+        return self.log.append(name, message)
 
-    async def read(
-        self, topic: str, group: str, consumer: str, count: int = 10, block: float = 1.0
-    ) -> list[Delivery]:
-        out = self.log.take(topic, group, consumer, count)
+    async def read_by_name(
+        self, name: str, group: str, consumer: str, count: int, block: float
+    ) -> list[Delivery[WireMessage]]:
+        out = self.log.take(name, group, consumer, count)
         if not out:
-            await wait_for_entries(self.log, topic, block)
-            out = self.log.take(topic, group, consumer, count)
+            await wait_for_entries(self.log, name, block)
+            out = self.log.take(name, group, consumer, count)
         return out
 
-    async def ack(self, topic: str, group: str, ids: list[str]) -> int:
-        return self.log.ack(topic, group, ids)
+    async def ack_by_name(self, name: str, group: str, ids: list[str]) -> int:
+        return self.log.ack(name, group, ids)
 
-    async def reclaim(
-        self, topic: str, group: str, consumer: str, min_idle: float, count: int = 100
-    ) -> list[Delivery]:
-        return self.log.reclaim(topic, group, consumer, min_idle, count)
+    async def reclaim_by_name(
+        self, name: str, group: str, consumer: str, min_idle: float, count: int
+    ) -> list[Delivery[WireMessage]]:
+        return self.log.reclaim(name, group, consumer, min_idle, count)
 
-    async def dropped(self, topic: str) -> int:
-        return self.log.dropped(topic)
+    async def dropped_by_name(self, name: str) -> int:
+        return self.log.dropped(name)
 
     async def close(self) -> None:
         return None

@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from core.bus.redis_names import split_namespace
 from core.config.base import SLUG, Strict
 from core.config.dispatch import DispatchConfig
 from core.config.tiles import MapOptions
@@ -184,7 +185,8 @@ class ClusterOptions(Strict):
 
 
 class Service(Strict):
-    bus: str = Field("local://", description="memory:// | local:// | redis://host:port/db")
+    bus: str = Field("local://", description="memory:// | local:// | redis://host:port/db"
+                     "[?namespace=NAME]")
     store: str = Field("sqlite:///var/vigil.db", description="sqlite:///PATH | postgresql://...")
     console: ConsoleOptions = ConsoleOptions()
     models: ModelOptions = ModelOptions()
@@ -202,4 +204,6 @@ class Service(Strict):
     def _bus_scheme(cls, value: str) -> str:
         if not value.startswith(("memory://", "local://", "redis://", "rediss://")):
             raise ValueError("bus must start with memory://, local://, redis:// or rediss://")
+        if value.startswith(("redis://", "rediss://")):
+            split_namespace(value)  # a bad namespace is a config error at its line
         return value

@@ -24,7 +24,15 @@ import sqlalchemy as sa
 from core import codec, lifecycle
 from core.errors import RetryableError
 from core.lifecycle import REASSIGNABLE, Case, HolderChange, Step
-from core.messages import Alert, AlertState, AlertTransition, Observation, SceneEvent, Sighting
+from core.messages import (
+    Alert,
+    AlertState,
+    AlertTransition,
+    Observation,
+    SceneEvent,
+    Sighting,
+    TransitionKind,
+)
 from core.store import schema
 from core.store.alert_filters import conditions
 from core.store.engine import StoreBase
@@ -49,7 +57,7 @@ _STAMPS: dict[AlertState, str] = {
     AlertState.FEEDBACK: "feedback_at", AlertState.CLOSED: "closed_at",
     AlertState.DISMISSED: "dismissed_at",
 }
-RAISED = "raised"
+RAISED = TransitionKind.RAISED
 """Timeline kind of an alert's first entry (written by :meth:`AlertStore.insert_alert`)."""
 
 # Statements built once and executed with parameters: SQLAlchemy then reuses the compiled
@@ -226,10 +234,10 @@ class AlertStore(StoreBase):
         An escalation is stored only while the alert is still in ``event.from_state``; a stale
         one (the alert moved on meanwhile) is skipped and ``False`` returned.
         """
-        if event.kind == "transition":
+        if event.kind == TransitionKind.TRANSITION:
             raise ValueError("state changes go through append_transition")
         matches = _A.c.alert_id == event.alert_id
-        if event.kind == "escalation":
+        if event.kind == TransitionKind.ESCALATION:
             matches = sa.and_(matches, _A.c.state == event.from_state.value)
         touch = sa.update(_A).where(matches).values(updated_at=self.clock.now())
         with self.write() as conn:

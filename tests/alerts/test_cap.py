@@ -9,7 +9,7 @@ import pytest
 
 from alerts.cap import NS, cap_xml, codes, identifier
 from core.config.dispatch import CapOptions, EvidenceLinks
-from core.messages import AlertState, AlertTransition, CameraState, CameraStatus
+from core.messages import AlertState, AlertTransition, CameraState, CameraStatus, TransitionKind
 from tests.alerts.test_dispatch_receiver import T0, make_alert
 
 LINKS = EvidenceLinks(public_base_url="https://vigil.test/evidence")
@@ -98,8 +98,8 @@ def test_level_mapping(level: int, review_only: bool, expected: tuple[str, str, 
 def test_later_transitions_are_updates_or_cancels_referencing_the_original(
         to_state: AlertState, msg_type: str) -> None:
     alert = make_alert(1)
-    update = AlertTransition(alert.alert_id, "transition", AlertState.NEW, to_state, "alice",
-                             T0 + 60, "plate misread")
+    update = AlertTransition(alert.alert_id, TransitionKind.TRANSITION, AlertState.NEW, to_state,
+                             "alice", T0 + 60, "plate misread")
     root = parse(cap_xml(alert, LINKS, OPTIONS, update))
     assert in_order(root, ALERT_ORDER)
     assert text(root, "msgType") == msg_type

@@ -20,7 +20,7 @@ from alerts.dispatch import Dispatcher, matching_targets, webhook_id
 from core.clock import FakeClock
 from core.config.dispatch import DispatchConfig, DispatchTarget, EvidenceLinks
 from core.lifecycle import Action, transition
-from core.messages import Alert
+from core.messages import Alert, TransitionKind
 from core.store import DispatchItem, DispatchState, NotFoundError, Store, open_store
 from tests.alerts.test_dispatch_receiver import SECRET, Receiver, free_port, make_alert
 
@@ -256,7 +256,7 @@ async def test_updates_go_only_to_targets_that_ask(
         "alert.cancelled", "dismissed", "dismissed")
     assert body["timestamps"]["dismissed"] is not None
     assert "<msgType>Cancel</msgType>" in by_target["cap"].body
-    escalation = step.transition.__class__(record.alert.alert_id, "escalation",
+    escalation = step.transition.__class__(record.alert.alert_id, TransitionKind.ESCALATION,
                                            record.alert.state, record.alert.state, "sla", 1.0)
     assert await dispatcher.enqueue(record.alert, escalation) == []
 

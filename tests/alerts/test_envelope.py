@@ -14,7 +14,7 @@ from alerts.envelope import build_envelope, dumps, evidence_url, iso_time
 from core.clock import FakeClock
 from core.config.dispatch import EvidenceLinks
 from core.lifecycle import Action, transition
-from core.messages import Alert, CameraState, CameraStatus, Evidence, SceneEvent
+from core.messages import Alert, CameraState, CameraStatus, Evidence, SceneEvent, SceneKind
 from core.store import AlertRecord, open_store
 from tests.alerts.test_dispatch_receiver import GB_CAMERA, T0, make_alert
 
@@ -103,7 +103,7 @@ def test_stored_record_supplies_state_and_workflow_timestamps(tmp_path: Path) ->
 
 def test_scene_and_camera_alerts_have_no_plate_and_slug_cameras_no_gb_id() -> None:
     base = make_alert(1, category="intrusion", camera="gate-2")
-    event = SceneEvent("e-1", "gate-2", "intrusion", "yard", (3,), T0,
+    event = SceneEvent("e-1", "gate-2", SceneKind.INTRUSION, "yard", (3,), T0,
                        Evidence(snapshot="https://cdn.test/x.jpg"))
     env = body(replace(base, observation=event, lon=None, lat=None))
     assert env["plate"] is None and env["location"] is None

@@ -28,14 +28,14 @@ from core import codec, topics
 from core.bus import Delivery, MemoryBus
 from core.clock import FakeClock, SystemClock
 from core.errors import BusError, CodecError
-from core.messages import Alert, SceneEvent, WireMessage
+from core.messages import Alert, SceneEvent, SceneKind, WireMessage
 from core.store import Store, open_store
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def make_alert(n: int, run: str = "r") -> Alert:
-    event = SceneEvent(f"e-{run}-{n}", "cam-1", "intrusion", "gate", (n,), float(n))
+    event = SceneEvent(f"e-{run}-{n}", "cam-1", SceneKind.INTRUSION, "gate", (n,), float(n))
     return Alert(str(uuid.uuid5(uuid.NAMESPACE_URL, f"{run}/{n}")), "rule-1", 2, "intrusion",
                  event, float(n))
 
@@ -54,12 +54,12 @@ class FileBus(MemoryBus):
         self._die = die
         self._count = 0
 
-    async def publish(self, topic: str, message: WireMessage) -> str:
+    async def publish_by_name(self, name: str, message: WireMessage) -> str:
         self._count += 1
         if self._die == (self._count, "before"):
             os.kill(os.getpid(), signal.SIGKILL)
         os.write(self._fd, codec.encode(message) + b"\n")
-        entry = await super().publish(topic, message)
+        entry = await super().publish_by_name(name, message)
         if self._die == (self._count, "after"):
             os.kill(os.getpid(), signal.SIGKILL)
         return entry
@@ -70,13 +70,13 @@ class FlakyBus(MemoryBus):
         super().__init__()
         self.down = False
 
-    async def publish(self, topic: str, message: WireMessage) -> str:
+    async def publish_by_name(self, name: str, message: WireMessage) -> str:
         if self.down:
             raise BusError("redis is restarting")
-        return await super().publish(topic, message)
+        return await super().publish_by_name(name, message)
 
 
-async def drain(bus: MemoryBus) -> list[Delivery]:
+async def drain(bus: MemoryBus) -> list[Delivery[Alert]]:
     return await bus.read(topics.ALERTS, "test", "c1", count=100_000, block=0)
 
 
@@ -110,7 +110,7 @@ async def test_bus_outage_keeps_alerts_until_resume(store: Store) -> None:
     bus.down = False
     await publisher.accept(make_alert(3))
     assert await publisher.resume() == 3
-    assert [d.message.alert_id for d in await drain(bus)] == [  # type: ignore[union-attr]
+    assert [d.message.alert_id for d in await drain(bus)] == [
         make_alert(n).alert_id for n in (3, 0, 1, 2)]
     assert await publisher.resume() == 0
 
@@ -216,7 +216,7 @@ async def test_kill_9_mid_burst_loses_nothing(tmp_path: Path, mode: str) -> None
         assert store.pending_publish() == []
     finally:
         store.close()
-    republished = [d.message.alert_id for d in await drain(fresh)]  # type: ignore[union-attr]
+    republished = [d.message.alert_id for d in await drain(fresh)]
     deliveries = Counter(read_log(log) + republished)
     assert set(accepted) <= set(stored), "an alert reported as accepted is missing"
     assert set(deliveries) == set(stored), "de-duplicated delivery is incomplete"

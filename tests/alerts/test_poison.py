@@ -114,14 +114,14 @@ async def test_a_poison_sighting_is_parked_and_the_good_ones_alert(
     store = open_store(f"sqlite:///{tmp_path / 'v.db'}", SystemClock())
     lookup = BuggyLookup(Watchlist(import_csv(CSV, "w.csv")))
     errors_before = STATS.errors["alerts.sightings"]
-    parked_before = STATS.dead_letters[topics.SIGHTINGS]
+    parked_before = STATS.dead_letters[topics.SIGHTINGS.name]
     service = build(store, bus, lookup)
     await service.start(tick_interval=0.2)
     try:
         for plate in ("京A12345", POISON, "京B22222"):
             await bus.publish(topics.SIGHTINGS, sighting(plate))
         assert sorted(await alert_subjects(bus, 2)) == ["京A12345", "京B22222"]
-        await until(lambda: STATS.dead_letters[topics.SIGHTINGS] - parked_before == 1)
+        await until(lambda: STATS.dead_letters[topics.SIGHTINGS.name] - parked_before == 1)
         (parked,) = store.parked()
         assert (parked.poison.task, parked.poison.topic) == ("alerts.sightings", "sightings")
         assert parked.poison.attempts == DELIVERIES == lookup.poison_calls

@@ -13,7 +13,7 @@ import pytest
 from core.clock import FakeClock
 from core.errors import TransitionError
 from core.lifecycle import Action, Case, HolderChange, reassign, transition
-from core.messages import AlertState
+from core.messages import AlertState, TransitionKind
 from core.store import Store, open_store
 from tests.console.support import make_alert
 
@@ -35,7 +35,8 @@ def test_the_holder_or_a_privileged_user_may_reassign() -> None:
     assert tr is not None
     assert (tr.kind, tr.from_state, tr.to_state, tr.by, tr.note) == (
         "reassign", AlertState.DISPOSING, AlertState.DISPOSING, "alice", "alice → bob: 下班")
-    lead = reassign(case, HolderChange("bob", "lead", 5.0, privileged=True, kind="handover"))
+    lead = reassign(case, HolderChange("bob", "lead", 5.0, privileged=True,
+                                       kind=TransitionKind.HANDOVER))
     assert lead is not None and (lead.kind, lead.note) == ("handover", "alice → bob")
     with pytest.raises(TransitionError, match="signed by alice"):
         reassign(held(AlertState.SIGNED), HolderChange("carol", "carol", 5.0))
@@ -57,7 +58,7 @@ def test_bad_requests_are_refused() -> None:
     with pytest.raises(TransitionError, match="new holder"):
         reassign(case, HolderChange(" ", "alice", 5.0))
     with pytest.raises(ValueError, match="holder change"):
-        reassign(case, HolderChange("bob", "alice", 5.0, kind="transition"))
+        reassign(case, HolderChange("bob", "alice", 5.0, kind=TransitionKind.TRANSITION))
 
 
 def test_reassign_keeps_state_and_sla_stamps(store: Store) -> None:
@@ -90,8 +91,8 @@ def test_a_handover_never_takes_an_alert_reassigned_meanwhile(store: Store) -> N
 
     def move(to: str) -> None:
         for alert_id in ids:
-            change = HolderChange(to, f"lead-{to}", 2.0, privileged=True, kind="handover",
-                                  expected_holder="alice")
+            change = HolderChange(to, f"lead-{to}", 2.0, privileged=True,
+                                  kind=TransitionKind.HANDOVER, expected_holder="alice")
             try:
                 store.change_holder(alert_id, change)
                 outcomes[to].append(alert_id)

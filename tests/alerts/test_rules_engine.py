@@ -17,7 +17,7 @@ from alerts.rules import EngineOptions, RuleEngine, WatchlistHit, alert_id_for
 from alerts.rules_loader import parse_rules
 from core.clock import FakeClock
 from core.config.models import Camera, Location
-from core.messages import SceneEvent, Sighting
+from core.messages import SceneEvent, SceneKind, Sighting
 
 CHINA = timezone(timedelta(hours=8))
 T0 = datetime(2024, 5, 3, 14, 0, tzinfo=CHINA).timestamp()
@@ -74,7 +74,7 @@ def sighting(plate: str = "京A12345", camera_id: str = "cam-1", at: float = T0,
 def event(kind: str = "intrusion", zone: str | None = "z1", camera_id: str = "cam-1",
           at: float = T0, detail: str = "label=person") -> SceneEvent:
     return SceneEvent(event_id=f"e-{kind}-{zone}-{camera_id}-{at}", camera_id=camera_id,
-                      kind=kind, zone=zone, track_ids=(7,), at=at, detail=detail)
+                      kind=SceneKind(kind), zone=zone, track_ids=(7,), at=at, detail=detail)
 
 
 WATCH = "rules:\n  - {id: w, kind: watchlist, level: 2, cooldown: 300 %s}\n"

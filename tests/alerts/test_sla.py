@@ -9,19 +9,19 @@ import pytest
 
 from alerts.sla import SlaLevel, SlaSettings, SlaTimer, SlaTracker
 from core.clock import FakeClock
-from core.messages import Alert, AlertState, AlertTransition, SceneEvent
+from core.messages import Alert, AlertState, AlertTransition, SceneEvent, SceneKind, TransitionKind
 from core.store import AlertRecord, TimelineEntry
 
 S = AlertState
 
 
 def make_alert(n: int, at: float, level: int = 2) -> Alert:
-    event = SceneEvent(f"e-{n}", "cam-1", "intrusion", "gate", (n,), at)
+    event = SceneEvent(f"e-{n}", "cam-1", SceneKind.INTRUSION, "gate", (n,), at)
     return Alert(f"a-{n}", "rule-1", level, "intrusion", event, at)
 
 
 def move(alert: Alert, start: AlertState, end: AlertState, at: float) -> AlertTransition:
-    return AlertTransition(alert.alert_id, "transition", start, end, "alice", at)
+    return AlertTransition(alert.alert_id, TransitionKind.TRANSITION, start, end, "alice", at)
 
 
 def notes(out: list[AlertTransition]) -> list[tuple[str, float, str]]:
@@ -119,7 +119,8 @@ def test_escalations_and_unknown_alerts_do_not_disturb(clock: FakeClock) -> None
     alert = make_alert(1, clock.now())
     tracker = SlaTracker()
     tracker.watch(alert)
-    tracker.observe(AlertTransition("a-1", "escalation", S.NEW, S.NEW, "sla", clock.now()))
+    tracker.observe(AlertTransition("a-1", TransitionKind.ESCALATION, S.NEW, S.NEW, "sla",
+                                    clock.now()))
     tracker.observe(move(make_alert(2, 0.0), S.NEW, S.SIGNED, clock.now()))
     assert tracker.watching("a-1") == "sign" and tracker.watching("a-2") is None
     tracker.forget("a-1")

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from analytics.consensus import ConsensusOptions
+from analytics.consensus import ConsensusOptions, PassStage
 from analytics.detector import FakeDetector
 from analytics.evidence import EvidenceWriter, day_folder
 from analytics.pipeline import CameraPipeline, Output, PipelineOptions
@@ -280,15 +280,15 @@ def test_load_parts_names_the_install_command(tmp_path: Path) -> None:
 ])
 def test_read_schedule(stages: list[tuple[str, float]], due: list[bool]) -> None:
     schedule = ReadSchedule(ReadOptions(interval=0.15, confident_interval=0.5))
-    assert [schedule.take(7, at, stage) for stage, at in stages] == due
+    assert [schedule.take(7, at, PassStage(stage)) for stage, at in stages] == due
 
 
 def test_read_schedule_caps_attempts() -> None:
     schedule = ReadSchedule(ReadOptions(interval=0.0, max_attempts=3))
-    assert [schedule.take(1, float(i), "reading") for i in range(5)] == [
+    assert [schedule.take(1, float(i), PassStage.READING) for i in range(5)] == [
         True, True, True, False, False]
     schedule.forget(1)
-    assert schedule.take(1, 9.0, "reading")
+    assert schedule.take(1, 9.0, PassStage.READING)
 
 
 def test_assign_boxes_pairs_each_plate_with_its_track() -> None:

@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from playwright.sync_api import FilePayload, Page, expect
 
-from core.messages import Alert, SceneEvent
+from core.messages import Alert, SceneEvent, SceneKind
 from tests.browser import world
 from tests.browser.server import VigilServer
 from tests.browser.support import ADMIN, MONITOR, login
@@ -307,7 +307,7 @@ def test_a_scene_alert_is_titled_by_its_zone(vigil: VigilServer, open_page: Open
     page = open_page()
     login(page, vigil)
     site = world.SITES[1]
-    event = SceneEvent("ev-zone-1", site.id, "intrusion", "禁区-东门", (4,), time.time(),
+    event = SceneEvent("ev-zone-1", site.id, SceneKind.INTRUSION, "禁区-东门", (4,), time.time(),
                        label="person")
     alert = Alert(alert_id=str(uuid.uuid4()), rule_id="zone-intrusion", level=2,
                   category="intrusion", observation=event, raised_at=event.at,

@@ -27,7 +27,7 @@ from core.bus import MemoryBus
 from core.clock import FakeClock
 from core.config.models import Camera, Location
 from core.errors import AuthenticationError, RequestError
-from core.messages import Alert, AlertState, AlertTransition, Evidence, Sighting
+from core.messages import Alert, AlertState, AlertTransition, Evidence, Sighting, TransitionKind
 from core.ports import CallbackReceipt
 from core.store import NotFoundError, Store, open_store
 
@@ -98,8 +98,8 @@ class FakeDispatch:
         if record is None:
             raise NotFoundError(f"alert {alert_id}")
         state: AlertState = record.alert.state
-        self.store.append_event(AlertTransition(alert_id, "dispatch", state, state, "110",
-                                                self.store.clock.now(), status))
+        self.store.append_event(AlertTransition(alert_id, TransitionKind.DISPATCH, state, state,
+                                                "110", self.store.clock.now(), status))
         self.calls.append(alert_id)
         return CallbackReceipt(alert_id)
 

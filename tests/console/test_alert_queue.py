@@ -14,7 +14,7 @@ import pytest
 
 from console.users import add_user
 from core import topics
-from core.messages import AlertTransition, SceneEvent
+from core.messages import AlertTransition, SceneEvent, SceneKind
 from core.store.users import UserChange
 from tests.console.support import Rig, build_rig, make_alert
 from tests.core.store_support import pg_schema_url
@@ -61,7 +61,7 @@ async def ids_of(api: httpx.AsyncClient, rig: Rig, query: str) -> set[str]:
 async def test_filters_and_text_search(rig: Rig, api: httpx.AsyncClient) -> None:
     plate = insert(rig, 1, level=1, subject="京A12345")
     other = insert(rig, 2, level=2, subject="沪B67890", category="wanted")
-    scene_obs = SceneEvent("e-3", "gate-3", "intrusion", "仓库北门", (1,), 1_700_000_003.0)
+    scene_obs = SceneEvent("e-3", "gate-3", SceneKind.INTRUSION, "仓库北门", (1,), 1_700_000_003.0)
     zone = insert(rig, 3, level=3, rule_id="no-entry", category="intrusion",
                   subject="仓库北门:intrusion", observation=scene_obs)
     skynet = insert(rig, 4, level=4, subject="京C55555", camera_id=SKYNET)

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from core.clock import FakeClock
 from core.lifecycle import Action, escalation, transition
-from core.messages import AlertTransition
+from core.messages import AlertTransition, TransitionKind
 from core.store import Store, open_store, schema
 from core.store.migrations import MIGRATIONS, migrate
 from core.store.users import TokenRow, UserChange, UserRow
@@ -24,8 +24,8 @@ def test_every_timeline_entry_is_an_event_in_order(store: Store) -> None:
     store.append_transition(step, first.case)
     assert store.append_event(escalation(second.alert, 1060.0, "sign escalation 1/2 (60 s)"))
     state = second.alert.state
-    store.append_event(AlertTransition(second.alert.alert_id, "dispatch", state, state, "110",
-                                       1070.0, "accepted"))
+    store.append_event(AlertTransition(second.alert.alert_id, TransitionKind.DISPATCH, state,
+                                       state, "110", 1070.0, "accepted"))
     store.insert_alert(alert(1))  # idempotent repeat: no new event
     events = store.events_after(0)
     assert [(e.id, e.kind, e.timeline_seq) for e in events] == [

@@ -32,7 +32,7 @@ def status(n: int, target: float | None) -> CameraStatus:
     return CameraStatus(
         "gate-3", CameraState.STREAMING, since=10.0, last_frame_at=10.0 + n, drops=3 * n,
         analysed=50 * n, analysed_fps=5.5, target_fps=target, skipped=100 * n, shed=7 * n,
-        shed_steps=n, backlog_s=0.25 * n,
+        shed_steps=n, keyframes_only=n > 1, keyframe_skips=48 * (n - 1), backlog_s=0.25 * n,
         stages=(("detect", 1.5 * n, 50 * n), ("plate", 0.5 * n, 20 * n)),
         publish_pending=4, worker_pid=4242)
 
@@ -72,7 +72,8 @@ async def test_analysis_counters_are_exported_and_only_grow() -> None:
             scrapes.append(samples((await client.get("/metrics")).text))
     first, second = scrapes
     assert second[("vigil_analysis_frames_total", cam())] == 100.0
-    for reason, value in (("max_fps", 200.0), ("shed", 14.0), ("overwritten", 6.0)):
+    for reason, value in (("max_fps", 200.0), ("shed", 14.0), ("keyframes", 48.0),
+                          ("overwritten", 6.0)):
         assert second[("vigil_ingest_frames_skipped_total", cam(reason=reason))] == value
     assert second[("vigil_analysis_stage_seconds_total", cam(stage="detect"))] == 3.0
     assert second[("vigil_analysis_stage_calls_total", cam(stage="plate"))] == 40.0
@@ -86,6 +87,7 @@ async def test_analysis_counters_are_exported_and_only_grow() -> None:
     assert len(counters) >= 9 and all(first[k] < second[k] for k in counters
                                       if k[0].startswith(("vigil_analysis", "vigil_ingest_fr")))
     assert camera["target_fps"] == 3.0 and camera["shedding"] is True
+    assert camera["keyframes_only"] is True and camera["keyframe_skips"] == 48
     assert (camera["skipped"], camera["shed"], camera["analysed_fps"]) == (200, 14, 5.5)
     assert (camera["backlog_s"], camera["worker_pid"]) == (0.5, 4242)
 

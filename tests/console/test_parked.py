@@ -23,7 +23,7 @@ from tests.console.support import Rig, cameras
 
 def poison(n: int) -> Poison:
     status = CameraStatus("gate-3", CameraState.STREAMING, since=float(n))
-    return Poison("alerts.camera_status", topics.CAMERA_STATUS, str(n),
+    return Poison("alerts.camera_status", topics.CAMERA_STATUS.name, str(n),
                   codec.encode(status).decode(), "RuntimeError: boom", 5, 1_700_000_000.0 + n)
 
 
@@ -67,7 +67,7 @@ async def test_status_feed_parks_a_status_it_cannot_apply_and_goes_on(rig: Rig) 
     guard = MessageGuard("console.statuses", store_parker(rig.store), SystemClock(),
                          ConsumerSettings(max_deliveries=2, redeliver_after=0.05))
     sub = Subscription(topics.CAMERA_STATUS, f"console-{uuid.uuid4().hex}", "console")
-    before = STATS.dead_letters[topics.CAMERA_STATUS]
+    before = STATS.dead_letters[topics.CAMERA_STATUS.name]
     task = asyncio.create_task(consume_statuses(bus, registry, hook, sub, guard))
     try:
         for n, detail in enumerate(("", "poison", "")):
@@ -75,7 +75,7 @@ async def test_status_feed_parks_a_status_it_cannot_apply_and_goes_on(rig: Rig) 
             await bus.publish(topics.CAMERA_STATUS,
                               CameraStatus(cid, CameraState.STREAMING, float(n), detail))
         async with asyncio.timeout(10):
-            while STATS.dead_letters[topics.CAMERA_STATUS] == before or len(applied) < 2:
+            while STATS.dead_letters[topics.CAMERA_STATUS.name] == before or len(applied) < 2:
                 await asyncio.sleep(0.02)
     finally:
         task.cancel()
@@ -84,4 +84,4 @@ async def test_status_feed_parks_a_status_it_cannot_apply_and_goes_on(rig: Rig) 
     assert applied == ["gate-3", "34020000001320000001"]
     (parked,) = rig.store.parked()
     assert (parked.poison.task, parked.poison.attempts) == ("console.statuses", 2)
-    assert STATS.dead_letters[topics.CAMERA_STATUS] - before == 1
+    assert STATS.dead_letters[topics.CAMERA_STATUS.name] - before == 1

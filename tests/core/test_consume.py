@@ -14,6 +14,9 @@ from core.errors import RetryableError
 from core.messages import CameraState, CameraStatus
 from core.retry import Backoff
 from core.store.parked import Poison
+from core.topics import Topic
+
+T = Topic("t", CameraStatus)
 
 
 async def test_an_outage_is_waited_out_and_parks_nothing(tmp_path: Path) -> None:
@@ -27,20 +30,19 @@ async def test_an_outage_is_waited_out_and_parks_nothing(tmp_path: Path) -> None
     async def park(poison: Poison) -> None:
         parked.append(poison)
 
-    async def handle(delivery: Delivery) -> None:
+    async def handle(delivery: Delivery[CameraStatus]) -> None:
         nonlocal outage
         if outage > 0:
             outage -= 1
             raise RetryableError("database busy")
-        assert isinstance(delivery.message, CameraStatus)
         handled.append(delivery.message.camera_id)
 
     settings = ConsumerSettings(max_deliveries=2, redeliver_after=0.05,
                                 backoff=Backoff(base=0.01, cap=0.02))
     guard = MessageGuard("test.outage", park, SystemClock(), settings)
     for n in range(5):
-        await bus.publish("t", CameraStatus(f"cam-{n}", CameraState.STREAMING, float(n)))
-    task = asyncio.create_task(consume(bus, Subscription("t", "g", "c", count=3, block=0.1),
+        await bus.publish(T, CameraStatus(f"cam-{n}", CameraState.STREAMING, float(n)))
+    task = asyncio.create_task(consume(bus, Subscription(T, "g", "c", count=3, block=0.1),
                                        handle, guard))
     try:
         async with asyncio.timeout(10):

@@ -10,14 +10,14 @@ from hypothesis import strategies as st
 
 from core.errors import TransitionError
 from core.lifecycle import MOVES, TERMINAL, Action, Case, Feedback, escalation, transition
-from core.messages import Alert, AlertState, SceneEvent
+from core.messages import Alert, AlertState, SceneEvent, SceneKind
 
 S, A = AlertState, Action
 FB = Feedback("intercepted", "driver held", ("photo.jpg",))
 
 
 def case(state: AlertState, holder: str | None = None) -> Case:
-    event = SceneEvent("e-1", "cam-1", "intrusion", "gate", (1,), 10.0)
+    event = SceneEvent("e-1", "cam-1", SceneKind.INTRUSION, "gate", (1,), 10.0)
     return Case(Alert("a-1", "rule-1", 2, "intrusion", event, 10.0, state=state), holder)
 
 
@@ -66,7 +66,6 @@ REFUSED = [
     (S.DISPOSING, "alice", A.FEEDBACK, "alice", Feedback(" "), "expected feedback with a result"),
     (S.SIGNED, "alice", A.DISPOSE, "alice", FB, "expected a text note for dispose"),
     (S.NEW, None, A.SIGN, " ", "", "expected an operator, got nobody"),
-    (S.ESCALATED, None, A.SIGN, "alice", "", "expected new, got escalated"),
 ]
 
 
@@ -107,7 +106,6 @@ def test_every_action_has_a_move_and_no_move_leaves_a_terminal_state() -> None:
     assert set(MOVES) == set(Action)
     for sources, target in MOVES.values():
         assert not sources & TERMINAL and target not in sources
-        assert S.ESCALATED not in sources and target is not S.ESCALATED
 
 
 def test_escalation_keeps_state_and_holder() -> None:

@@ -18,7 +18,7 @@ from core.config.models import Retention
 from core.errors import ConfigError
 from core.evidence_files import key_of
 from core.lifecycle import Action, transition
-from core.messages import Alert, Evidence, Frame, SceneEvent, Sighting
+from core.messages import Alert, Evidence, Frame, SceneEvent, SceneKind, Sighting
 from core.retention import DAY, GB, Kind, Purger, RetentionStats
 from core.store import Store
 from vigil.analysis import clip_path
@@ -76,7 +76,7 @@ def test_the_layout_parsed_here_is_the_one_the_writers_use(tmp_path: Path) -> No
     for s in (early, replace(early, final=True)):
         ev = writer.sighting(frame, s, (10.0, 10.0, 60.0, 30.0))
         names += [ev.snapshot, ev.plate_crop, clip_path(ev, s.sighting_id, "cam-1")]
-    event = SceneEvent("ef34", "cam-1", "intrusion", "z", (1,), NOW)
+    event = SceneEvent("ef34", "cam-1", SceneKind.INTRUSION, "z", (1,), NOW)
     ev = writer.event(frame, event, Overlay())
     names += [ev.snapshot, clip_path(ev, event.event_id, "cam-1"),
               clip_path(Evidence(), event.event_id, "cam-1")]

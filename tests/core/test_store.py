@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from core.clock import FakeClock
 from core.errors import FatalError, TransitionError
 from core.lifecycle import Action, Case, Feedback, Step, transition
-from core.messages import AlertState, AlertTransition
+from core.messages import AlertState, AlertTransition, TransitionKind
 from core.store import AlertQuery, AlertRecord, NotFoundError, Store, open_store, schema
 from tests.core.store_support import PG_ADMIN_URL, alert, pg_unreachable
 
@@ -236,20 +236,20 @@ def test_transition_of_unknown_alert(store: Store) -> None:
 
 def test_escalations_and_dispatch_events(store: Store) -> None:
     a = store.insert_alert(alert(1)).alert
-    esc = AlertTransition(a.alert_id, "escalation", AlertState.NEW, AlertState.NEW, "sla", 60.0,
-                          "sign escalation 1/2 (60 s)")
+    esc = AlertTransition(a.alert_id, TransitionKind.ESCALATION, AlertState.NEW, AlertState.NEW,
+                          "sla", 60.0, "sign escalation 1/2 (60 s)")
     assert store.append_event(esc)
     act(store, 1, Action.SIGN, "alice")
     assert not store.append_event(replace(esc, at=180.0))  # stale: the alert moved on
-    callback = AlertTransition(a.alert_id, "dispatch", AlertState.SIGNED, AlertState.SIGNED,
-                               "110", 300.0, "arrived")
+    callback = AlertTransition(a.alert_id, TransitionKind.DISPATCH, AlertState.SIGNED,
+                               AlertState.SIGNED, "110", 300.0, "arrived")
     assert store.append_event(callback, {"status": "arrived"})
     kinds = [(e.kind, e.note) for e in store.timeline(a.alert_id)]
     assert kinds == [("raised", "布控车辆 1"), ("escalation", "sign escalation 1/2 (60 s)"),
                      ("transition", ""), ("dispatch", "arrived")]
     assert store.timeline(a.alert_id)[-1].detail == {"status": "arrived"}
     with pytest.raises(ValueError, match="append_transition"):
-        store.append_event(replace(callback, kind="transition"))
+        store.append_event(replace(callback, kind=TransitionKind.TRANSITION))
     with pytest.raises(NotFoundError):
         store.append_event(replace(callback, alert_id="ghost"))
 
