@@ -36,8 +36,9 @@ def at_least(role: str, needed: Role) -> bool:
 @dataclass(frozen=True, slots=True)
 class Principal:
     """An authenticated caller. ``name`` is what the audit log and timelines record:
-    the username for a session, ``token:<name>`` for an API token, ``bootstrap`` for the
-    environment's admin token. ``kind`` is ``static``, ``session`` or ``api``."""
+    the username for a session or a user's API token, ``token:<name>`` for an integration
+    token, ``bootstrap`` for the environment's admin token. ``kind`` is ``static``,
+    ``session`` or ``api``."""
 
     name: str
     role: str

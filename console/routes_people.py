@@ -82,16 +82,25 @@ def update_user(username: str, body: UserPatch, who: Admin, ctx: Ctx) -> dict[st
 
 
 @router.get("/tokens", response_model=list[TokenOut])
-def list_tokens(_who: Admin, ctx: Ctx) -> list[dict[str, Any]]:
-    return [token_json(t) for t in ctx.store().list_tokens("api")]
+def list_tokens(_who: Admin, ctx: Ctx, username: Annotated[
+        str | None, Query(max_length=64, description="only this user's tokens")] = None,
+) -> list[dict[str, Any]]:
+    """API tokens, oldest first, revoked ones included, never a secret. A user's token
+    shows the user's role now: the one it acts with."""
+    store = ctx.store()
+    roles = {u.username: u.role for u in store.list_users()}
+    return [token_json(t, roles.get(t.username) if t.username else None)
+            for t in store.list_tokens("api", username)]
 
 
 @router.post("/tokens", response_model=TokenCreated, status_code=status.HTTP_201_CREATED)
 def add_token(body: TokenIn, who: Admin, ctx: Ctx) -> dict[str, Any]:
-    """A named API token for an integration, with its own role. The secret is in this
-    response only; the server keeps its SHA-256."""
-    secret, row = users.create_api_token(ctx.store(), body.name, body.role.value, who.name,
-                                         body.expires_at)
+    """A named API token: for a user (``username``: it acts as them, with their role, and
+    is refused while they are disabled) or for an integration (``role``). The secret is in
+    this response only; the server keeps its SHA-256."""
+    asked = users.TokenRequest(body.name, body.role.value if body.role else None,
+                               body.username, body.expires_at)
+    secret, row = users.issue_token(ctx.store(), asked, who.name)
     return {**token_json(row), "token": secret}
 
 

@@ -106,14 +106,18 @@ class UserPatch(In):
 
 class TokenIn(In):
     name: Name
-    role: Role
+    role: Role | None = Field(None, description="an integration token's role; leave it out "
+                              "for a user's token, which acts with the user's role")
+    username: Annotated[str, StringConstraints(max_length=64)] | None = Field(
+        None, description="the console user the token acts as; none = an integration token")
     expires_at: FiniteFloat | None = Field(None, description="POSIX seconds; none = until revoked")
 
 
 class TokenOut(Out):
     id: int
     name: str
-    role: str
+    username: str | None = Field(None, description="the user it acts as; none = integration")
+    role: str = Field(description="the role it acts with (a user's token: the user's role now)")
     created_by: str
     created_at: float
     expires_at: float | None

@@ -175,18 +175,63 @@ def open_session(deps: ConsoleDeps, user: UserRow) -> Session:
     return Session(secret, expires, user)
 
 
+def _check_expiry(store: Store, expires_at: float | None) -> None:
+    if expires_at is not None and expires_at <= store.clock.now():
+        raise RequestError([("expires_at", "is already past; a token must expire later")])
+
+
 def create_api_token(
     store: Store, name: str, role: str, by: str, expires_at: float | None = None
 ) -> tuple[str, TokenRow]:
     """A named integration token with its own role; the secret is returned once only."""
     if role not in set(Role):
         raise RequestError([("role", f"one of {ROLE_NAMES}")])
-    if expires_at is not None and expires_at <= store.clock.now():
-        raise RequestError([("expires_at", "is already past; a token must expire later")])
+    _check_expiry(store, expires_at)
     secret = new_secret()
     row = TokenRow(0, "api", token_hash(secret), name, None, role, by, 0.0,
                    expires_at=expires_at)
     return secret, store.add_token(row, by)
+
+
+def create_user_token(
+    store: Store, name: str, username: str, by: str, expires_at: float | None = None
+) -> tuple[str, TokenRow]:
+    """A token that acts as ``username`` (the user's own scripts, a workstation's kiosk):
+    the audit log and timelines name the user, it has the user's role *at each request*
+    (a demotion demotes it), and it is refused while the user is disabled — so it never
+    outlives the person's access. The secret is returned once only."""
+    user = store.get_user(username)
+    if user is None or user.disabled:
+        raise RequestError([("username", f"no enabled console user {username!r}")])
+    _check_expiry(store, expires_at)
+    secret = new_secret()
+    row = TokenRow(0, "api", token_hash(secret), name, user.username, user.role, by, 0.0,
+                   expires_at=expires_at)
+    return secret, store.add_token(row, by)
+
+
+@dataclass(frozen=True, slots=True)
+class TokenRequest:
+    """What ``POST /api/tokens`` asks for: ``username`` (a user's token) or ``role`` (an
+    integration token)."""
+
+    name: str
+    role: str | None = None
+    username: str | None = None
+    expires_at: float | None = None
+
+
+def issue_token(store: Store, asked: TokenRequest, by: str) -> tuple[str, TokenRow]:
+    """A user's token or an integration token, never both at once — a user's token with a
+    role of its own would act under the user's name with a role the user does not have."""
+    if asked.username is not None:
+        if asked.role is not None:
+            raise RequestError([("role", "a user's token acts with the user's role; "
+                                         "leave role out")])
+        return create_user_token(store, asked.name, asked.username, by, asked.expires_at)
+    if asked.role is None:
+        raise RequestError([("role", "an integration token needs a role (or a username)")])
+    return create_api_token(store, asked.name, asked.role, by, asked.expires_at)
 
 
 def resolve_token(deps: ConsoleDeps, secret: str) -> Principal | None:
@@ -201,19 +246,24 @@ def resolve_token(deps: ConsoleDeps, secret: str) -> Principal | None:
         return None
     token, user = grant.token, grant.user
     expires = _slide(deps, token, now)
-    if user is not None:
-        return Principal(user.username, user.role, user.display_name, "session", token.id,
+    if user is not None:  # a session, or a user's API token: the user, with their role now
+        return Principal(user.username, user.role, user.display_name, token.kind, token.id,
                          expires)
     return Principal(f"token:{token.name}", token.role, token.name, "api", token.id, expires)
 
 
 def _valid(grant: TokenGrant, now: float) -> bool:
+    """Not revoked, not expired, and — for a session or a user's API token — its user
+    exists and is enabled (checked at every use, so disabling a user stops their tokens
+    at once and enabling them again restores the tokens, not the sessions)."""
     token, user = grant.token, grant.user
     if token.revoked_at is not None or (token.expires_at is not None and token.expires_at <= now):
         return False
-    if token.kind == "session":
+    if token.kind not in ("session", "api"):
+        return False
+    if token.kind == "session" or token.username is not None:
         return user is not None and not user.disabled
-    return token.kind == "api"
+    return True
 
 
 def _slide(deps: ConsoleDeps, token: TokenRow, now: float) -> float | None:

@@ -101,9 +101,12 @@ def user_json(user: UserRow) -> dict[str, Any]:
             "updated_at": user.updated_at}
 
 
-def token_json(token: TokenRow) -> dict[str, Any]:
-    """An API token without its hash (the secret is shown once, at creation)."""
-    return {"id": token.id, "name": token.name, "role": token.role,
+def token_json(token: TokenRow, role: str | None = None) -> dict[str, Any]:
+    """An API token without its hash (the secret is shown once, at creation). ``role``: the
+    role it acts with now, when that is not the stored one (a user's token, after the user's
+    role changed)."""
+    return {"id": token.id, "name": token.name, "username": token.username,
+            "role": role or token.role,
             "created_by": token.created_by, "created_at": token.created_at,
             "expires_at": token.expires_at, "last_used_at": token.last_used_at,
             "revoked_at": token.revoked_at}

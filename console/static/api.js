@@ -103,7 +103,9 @@ export async function blobUrl(path, signal) {
   const res = await fetch(path, { headers, signal, cache: "no-store" });
   if (!res.ok) {
     if (res.status === 401) onUnauthorized();
-    throw new ApiError(res.status, `HTTP ${res.status}`, null);
+    // a refusal (e.g. the CSV export's bad pattern) keeps its reason, in the page's language
+    const data = await res.json().catch(() => null);
+    throw new ApiError(res.status, errorMessage(res.status, data, `HTTP ${res.status}`), data);
   }
   return URL.createObjectURL(await res.blob());
 }

@@ -54,6 +54,15 @@ const MESSAGES = [
   [/^one of \[?([^\]]*)\]?$/, "err.enum", ["options"]],
   [/^'([^']*)' already exists$/, "err.user.exists", ["value"]],
   [/^is already past; a token must expire later/, "err.token.past", []],
+  [/^an integration token needs a role/, "err.token.role", []],
+  [/^a user's token acts with the user's role/, "err.token.userrole", []],
+  // console/routes_search.py, core/store/plate_search.py (vehicle search)
+  [/^the pattern is empty/, "err.ps.empty", []],
+  [/^the pattern is (\d+) characters long; at most (\d+)/, "err.ps.long", ["n", "max"]],
+  [/^the pattern may hold letters, .*; not (.+)$/, "err.ps.chars", ["chars"]],
+  [/^not a cursor from a previous page/, "err.ps.cursor", []],
+  [/^no configured camera is in group '([^']*)'/, "err.ps.group", ["group"]],
+  [/^the end of the time range must be after its start/, "search.badrange", []],
   // console/alert_moves.py, console/routes_alerts.py, console/schemas_alerts.py
   [/^no enabled console user '([^']*)'/, "err.to.unknown", ["who"]],
   [/^the alerts' holder already/, "err.to.same", []],
@@ -95,6 +104,10 @@ function translated(text) {
   }
   return msg;
 }
+
+/** A server message (one problem's `msg`, a refusal's detail) in the page's language;
+ * for views that add their own heading, such as the vehicle search's bad pattern. */
+export const messageText = (text) => translated(text);
 
 /** One problem of a 422 ({loc, msg}) as a line: "号牌：不是有效号牌 …". */
 export function problemText(item) {

@@ -8,6 +8,7 @@ import { blobUrl, get } from "./api.js";
 import { clear, fmtDateTime, fromLocalInput, h, nowSec, setText, toLocalInput } from "./dom.js";
 import { evidenceSrc } from "./evidence.js";
 import { t, tOr } from "./i18n.js";
+import { messageText } from "./problems.js";
 import { listCameras } from "./state.js";
 
 const COLORS = ["blue", "yellow", "green", "yellow_green", "white", "black"];
@@ -95,10 +96,14 @@ function rowOf(r) {
       "aria-label": t("search.trajectory.label", { plate: r.plate }) }, t("search.trajectory"))));
 }
 
+/** A refusal in the page's language: the server's reason for a bad pattern (the characters
+ * at fault) is translated by problems.js, never shown as the server's English. */
 function problemText(err) {
   const d = err.body && Array.isArray(err.body.detail) ? err.body.detail[0] : null;
   const field = d && Array.isArray(d.loc) ? d.loc[d.loc.length - 1] : null;
-  if (err.status === 422 && field === "plate") return `${t("search.badpattern")} (${d.msg})`;
+  if (err.status === 422 && field === "plate") {
+    return t("search.why", { text: t("search.badpattern"), why: messageText(d.msg) });
+  }
   if (err.status === 422 && field === "to") return t("search.badrange");
   return t("act.failed", { msg: err.message });
 }

@@ -1,13 +1,15 @@
 // 用户管理, administrators only: list console users, add one, change a role, disable or
-// enable, reset a password — over the admin users API (docs/console-api.md, "Session and
-// people"). The server decides and audits; this page only asks. An administrator cannot
-// disable or demote themselves here, so a centre is never left without one by a slip.
+// enable, reset a password, and their API tokens (tokens.js) — over the admin users API
+// (docs/console-api.md, "Session and people"). The server decides and audits; this page
+// only asks. An administrator cannot disable or demote themselves here, so a centre is
+// never left without one by a slip.
 
 import { ApiError, currentUser, get, request } from "./api.js";
 import { ask, toast } from "./dialogs.js";
 import { clear, fmtDateTime, h, setText } from "./dom.js";
 import { t, tOr } from "./i18n.js";
 import { problemLines } from "./problems.js";
+import { newToken, tokenPanel } from "./tokens.js";
 
 const ROLES = ["monitor", "dispatcher", "supervisor", "admin"];
 const MIN_PASSWORD = 8; // console/users.py
@@ -95,8 +97,9 @@ async function toggleDisabled(user) {
   return sure ? patch(user, { disabled: true }, t("users.disabled.done", { name })) : false;
 }
 
-/** One user: role picker, state, disable/enable and reset (not disable/demote oneself). */
-function userRow(u, me, reload) {
+/** One user: role picker, state, disable/enable, reset (not disable/demote oneself), and a
+ * new API token for them. */
+function userRow(u, me, reload, onToken) {
   const self = u.username === me;
   const name = u.display_name || u.username;
   const role = roleSelect(`us-role-${u.username}`, u.role, { disabled: self,
@@ -118,7 +121,18 @@ function userRow(u, me, reload) {
     h("td", {}, h("div", { class: "row-actions" },
       self ? null : h("button", { type: "button", class: "btn btn-small us-toggle", onclick: act(toggleDisabled) },
         u.disabled ? t("users.enable") : t("users.disable")),
-      h("button", { type: "button", class: "btn btn-small us-reset", onclick: act(resetPassword) }, t("users.reset")))));
+      h("button", { type: "button", class: "btn btn-small us-reset", onclick: act(resetPassword) }, t("users.reset")),
+      u.disabled ? null : h("button", { type: "button", class: "btn btn-small us-token", onclick: () => onToken(u.username),
+        "aria-label": t("tok.new.for", { name }) }, t("tok.new")))));
+}
+
+function usersTable() {
+  const tbody = h("tbody");
+  const table = h("table", { class: "table", id: "us-table" },
+    h("caption", { class: "sr-only" }, t("users.list")),
+    h("thead", {}, h("tr", {}, [t("users.username"), t("users.display_name"), t("users.role"),
+      t("users.state"), t("users.updated"), t("users.actions")].map((c) => h("th", { scope: "col" }, c)))), tbody);
+  return { table, tbody };
 }
 
 export function mount(root) {
@@ -127,25 +141,30 @@ export function mount(root) {
     return { unmount: () => clear(root), onKey: () => false };
   }
   const me = currentUser().username;
-  const tbody = h("tbody");
+  const { table, tbody } = usersTable();
   const count = h("span", { class: "view-count" });
-  const table = h("table", { class: "table", id: "us-table" },
-    h("caption", { class: "sr-only" }, t("users.list")),
-    h("thead", {}, h("tr", {}, [t("users.username"), t("users.display_name"), t("users.role"),
-      t("users.state"), t("users.updated"), t("users.actions")].map((c) => h("th", { scope: "col" }, c)))), tbody);
+  let alive = true;
+  let users = [];
+  const reload = () => alive && load();
+  const onToken = async (username) => {
+    if (await newToken(users, username, lines)) reload();
+  };
+  const tokens = tokenPanel(onToken);
   root.append(h("div", { class: "view-head" }, h("h1", {}, t("users.title")), count),
     h("div", { class: "wl-layout" }, addForm(load),
-      h("section", { class: "panel wl-list" }, h("h2", { class: "panel-title" }, t("users.list")), table)));
-  let alive = true;
+      h("section", { class: "panel wl-list" }, h("h2", { class: "panel-title" }, t("users.list")), table),
+      tokens.el));
 
   async function load() {
     try {
       const list = await get("/api/users");
       if (!alive) return;
       list.sort((a, b) => Number(a.disabled) - Number(b.disabled) || a.username.localeCompare(b.username));
+      users = list;
       setText(count, t("users.count", { n: list.length }));
-      tbody.replaceChildren(...(list.length ? list.map((u) => userRow(u, me, () => alive && load()))
+      tbody.replaceChildren(...(list.length ? list.map((u) => userRow(u, me, reload, onToken))
         : [h("tr", {}, h("td", { colspan: 6, class: "muted" }, t("users.empty")))]));
+      tokens.refresh(list, reload); // a user disabled or enabled changes their tokens' state
     } catch (err) {
       if (!alive) return;
       if (err.status === 403) {

@@ -49,8 +49,10 @@ class UserChange:
 
 @dataclass(frozen=True, slots=True)
 class TokenRow:
-    """A session (``kind="session"``, bound to ``username``) or an integration token
-    (``kind="api"``, with its own ``role``). Only ``token_hash`` of the secret is kept."""
+    """A session (``kind="session"``, bound to ``username``) or an API token
+    (``kind="api"``): a user's token (``username`` set; acts as that user) or an
+    integration token (no ``username``; its own ``role``). Only ``token_hash`` of the
+    secret is kept."""
 
     id: int
     kind: str
@@ -141,7 +143,8 @@ class UserStore(AdminStore):
                 raise RuntimeError("auth_tokens insert returned no id")
             if token.kind == "api":
                 self._audit(conn, by, "token.add", f"token:{key[0]}",
-                            {"name": token.name, "role": token.role})
+                            {"name": token.name, "role": token.role,
+                             "username": token.username})
             return _token(conn.execute(sa.select(_K).where(_K.c.id == key[0])).one())
 
     def token_by_hash(self, token_hash: str) -> TokenGrant | None:
@@ -163,8 +166,12 @@ class UserStore(AdminStore):
         with self.write() as conn:
             conn.execute(stmt)
 
-    def list_tokens(self, kind: str = "api") -> list[TokenRow]:
+    def list_tokens(self, kind: str = "api", username: str | None = None) -> list[TokenRow]:
+        """Tokens of ``kind``, oldest first, revoked ones included; only ``username``'s
+        when given."""
         stmt = sa.select(_K).where(_K.c.kind == kind).order_by(_K.c.id)
+        if username is not None:
+            stmt = stmt.where(_K.c.username == username)
         with self.read() as conn:
             return [_token(r) for r in conn.execute(stmt)]
 

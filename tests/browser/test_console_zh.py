@@ -26,7 +26,8 @@ LEAKS = re.compile(
     r"camera_health|cloned_plate|not_found|handed_over|false_alarm|overdue|escalation|\bsla\b"
     r"|applied for|another person|is not a valid|Field required|String should|Input should"
     r"|needs a reason|expected [a-z_]+, got|already past|already exists|value_error"
-    r"|\b(?:cat|tl|err|field|users|wl|state|act|fb|dsp|time|detail)\.[a-z_.]+\b")
+    r"|the pattern|not a cursor|no configured camera|integration token|user's token"
+    r"|\b(?:cat|tl|err|field|users|wl|state|act|fb|dsp|time|detail|search|tok)\.[a-z_.]+\b")
 """English the server writes (notes, validation messages) and dictionary keys that would
 show if a translation were missing (t() shows an unknown key as itself)."""
 

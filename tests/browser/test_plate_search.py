@@ -16,6 +16,7 @@ from tests.browser.scenes import plate_scene
 from tests.browser.server import VigilServer
 from tests.browser.support import login, screenshot
 from tests.browser.test_console_screenshots import images_loaded, publish
+from tests.browser.test_console_zh import leaks
 
 OpenPage = Callable[[], Page]
 WANTED = "京A1K3M5"
@@ -48,6 +49,8 @@ def test_a_wildcard_search_shows_thumbnails_and_opens_the_trajectory(
     page.keyboard.type("京a·1?3%5")
     page.keyboard.press("Enter")
     expect(page.locator("#ps-status")).to_contain_text("号牌格式无效")
+    expect(page.locator("#ps-status")).to_contain_text("不能包含 '%'")  # the server's why
+    assert not leaks(page), leaks(page)  # ... in Chinese, not the server's English
     page.fill("#ps-plate", "京a·1?3?5")
     page.locator('#ps-cameras option[value="group:主干道"]').wait_for(state="attached")
     page.select_option("#ps-cameras", ["group:主干道"])  # 4 of the 5 passes

@@ -1,6 +1,8 @@
 """The users page (用户管理) in a real browser against the real admin users API: add (a
 refused password explained in Chinese), change a role, disable and enable, reset a
-password — each checked by signing in as that user — and no page for a monitor."""
+password — each checked by signing in as that user —, an API token for a user (its secret
+shown once, acting as the user) and one for an integration, revoked from the list; and no
+page for a monitor."""
 
 from __future__ import annotations
 
@@ -94,3 +96,58 @@ def test_the_admin_top_bar_fits_with_eight_views(vigil: VigilServer, open_page: 
         assert right <= width, f"{lang}: sign-out ends at {right} px of {width}"
         screenshot(page, f"topbar-admin-{lang}")
         page.click("#lang")
+
+
+def me_with(page: Page, vigil: VigilServer, secret: str) -> tuple[int, dict[str, str]]:
+    res = page.request.get(f"{vigil.url}/api/me", headers={"Authorization": f"Bearer {secret}"})
+    return res.status, res.json() if res.ok else {}
+
+
+def test_an_admin_gives_a_user_an_api_token_and_revokes_it(vigil: VigilServer,
+                                                           open_page: OpenPage) -> None:
+    page = open_page()
+    login(page, vigil, ADMIN)
+    page.goto(f"{vigil.url}/#/users")
+    expect(page.locator("#tok-table")).to_contain_text("没有 API 令牌")
+    page.locator(f'#us-table tr[data-username="{MONITOR.username}"] .us-token').click()
+    expect(page.locator("#tok-user")).to_have_value(MONITOR.username)
+    expect(page.locator("#tok-role")).to_be_hidden()  # a user's token has the user's role
+    page.click("dialog button[value=ok]")
+    expect(page.locator("dialog .form-error")).to_have_text("请填写名称")
+    page.fill("#tok-name", "交班报表脚本")
+    page.click("dialog button[value=ok]")
+    secret = page.locator("#tok-secret").input_value()  # shown this once
+    assert len(secret) >= 40
+    expect(page.locator("dialog")).to_contain_text("只显示这一次")
+    page.click("dialog button[value=ok]")
+    row = page.locator("#tok-table tr", has_text="交班报表脚本")
+    expect(row).to_have_attribute("data-state", "active")
+    expect(row).to_contain_text("监控员 张伟（monitor）")
+    expect(row).to_contain_text("监控员")
+    assert secret not in page.content()  # the list never shows it
+    status, me = me_with(page, vigil, secret)
+    assert (status, me["username"], me["role"], me["kind"]) == (200, "monitor", "monitor", "api")
+
+    page.click("#tok-new")  # an integration token: no user, a role of its own
+    page.select_option("#tok-user", "")
+    page.select_option("#tok-role", "dispatcher")
+    page.fill("#tok-name", "110 接处警平台")
+    page.click("dialog button[value=ok]")
+    cad = page.locator("#tok-secret").input_value()
+    page.click("dialog button[value=ok]")
+    expect(page.locator("#tok-table tr", has_text="110 接处警平台")).to_contain_text("集成")
+    assert me_with(page, vigil, cad)[1]["username"] == "token:110 接处警平台"
+
+    row.locator(".tok-revoke").click()
+    page.click("dialog button[value=ok]")
+    expect(row).to_have_attribute("data-state", "revoked")
+    expect(row).to_contain_text("已撤销")
+    expect(row.locator(".tok-revoke")).to_have_count(0)
+    assert me_with(page, vigil, secret)[0] == 401
+    token_id = row.get_attribute("data-token-id")
+    actions = [e.action for e in vigil.store.audit_log(obj=f"token:{token_id}")]
+    assert actions == ["token.revoke", "token.add"]
+    assert not leaks(page), leaks(page)
+    expect(page.locator(".toast")).to_have_count(0, timeout=10_000)
+    page.locator("#tok-panel").scroll_into_view_if_needed()
+    publish(str(screenshot(page, "users-tokens")), "users-tokens")
