@@ -45,7 +45,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from core.cluster import Leases  # noqa: E402
-from tests.e2e.test_cluster import CAMERAS, Cluster, write_config  # noqa: E402
+from tests.e2e.cluster_support import CAMERAS, Cluster, write_config  # noqa: E402
 from tests.e2e.test_run_node import TOKEN, wait_for  # noqa: E402
 
 PG_ADMIN = os.environ.get("VIGIL_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")

@@ -238,14 +238,22 @@ class DispatchCollector(Collector):
                                     value=float(self._dead))
 
 
-def render(cameras: CameraRegistry, ws: WsStats | None = None,
-           dead_letters: int | None = None) -> bytes:
-    """The exposition text. ``dead_letters`` is the store's count (None: no store)."""
+def ingest_registry(cameras: CameraRegistry) -> CollectorRegistry:
+    """What a process that ingests and analyses exports: cameras, analysis, its queues,
+    its supervised tasks. A cluster worker (``vigil run --role worker``) serves exactly
+    this on its own /metrics; a console adds the alert side in :func:`render`."""
     registry = CollectorRegistry(auto_describe=False)
     registry.register(CameraCollector(cameras))
     registry.register(AnalysisCollector(cameras))
     registry.register(FlowCollector(cameras, FLOW))
     registry.register(SupervisionCollector(STATS))
+    return registry
+
+
+def render(cameras: CameraRegistry, ws: WsStats | None = None,
+           dead_letters: int | None = None) -> bytes:
+    """The exposition text. ``dead_letters`` is the store's count (None: no store)."""
+    registry = ingest_registry(cameras)
     registry.register(DispatchCollector(DISPATCH, dead_letters))
     registry.register(RetentionCollector(RETENTION))
     if ws is not None:

@@ -24,7 +24,8 @@ def _parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run a node: ingest, bus, console (embedded defaults)")
     run.add_argument("--config", type=Path, default=DEFAULT_CONFIG,
                      help="folder with service.yaml and cameras/ (default: configs)")
-    run.add_argument("--bind", default=None, help="HOST:PORT for the console (127.0.0.1:8080)")
+    run.add_argument("--bind", default=None, help="HOST:PORT for the console (127.0.0.1:8080); "
+                     "with --role worker, for the worker's /metrics (127.0.0.1:9180)")
     run.add_argument("--role", choices=("all", "worker", "hub"), default="all",
                      help="all: the whole node (default); worker: ingest and analysis of the "
                      "cameras it leases; hub: console and alerting (README: Deployment)")

@@ -23,6 +23,8 @@ from core.topics import Topic
 
 log = logging.getLogger(__name__)
 M = TypeVar("M", bound=WireMessage)
+GIVE_UP = 1.0
+"""Seconds of failing publishes after which closing stops waiting for the queue to drain."""
 
 
 class BusPublisher:
@@ -36,6 +38,9 @@ class BusPublisher:
         self._queue: asyncio.Queue[tuple[Topic[Any], WireMessage]] = asyncio.Queue(bound)
         self.dropped = 0
         self.published = 0
+        self.failing_since: float | None = None
+        """Loop time of the first failed publish of the current run of failures (None while
+        publishing works): how :meth:`LoopThread.close` tells a dead bus from a slow one."""
         self._task: asyncio.Task[None] | None = None
 
     def submit(self, topic: Topic[M], message: M) -> None:
@@ -68,9 +73,12 @@ class BusPublisher:
                     await self._bus.publish(topic, message)
                     self.published += 1
                     failures = 0
+                    self.failing_since = None
                     break
                 except BusError as exc:
                     failures += 1
+                    if self.failing_since is None:
+                        self.failing_since = self._loop.time()
                     wait = Backoff(0.2, 5.0).delay(failures)
                     log.warning("publish to %s failed (%s); retrying in %.1fs", topic, exc, wait)
                     await asyncio.sleep(wait)
@@ -98,8 +106,15 @@ class LoopThread:
     def close(self, timeout: float = 5.0) -> None:
         async def finish() -> None:
             await self._drain(timeout)
+            lost = self.publisher.pending
             await self.publisher.stop()
-            await self.bus.close()
+            if lost:
+                log.warning("bus publisher closed with %d messages not sent (bus unreachable)",
+                            lost)
+            try:
+                await self.bus.close()
+            except (BusError, OSError) as exc:  # a connection its peer already dropped
+                log.info("bus connection closed with an error (%s)", exc)
 
         with contextlib.suppress(TimeoutError, RuntimeError):
             asyncio.run_coroutine_threadsafe(finish(), self.loop).result(timeout + 2)
@@ -107,7 +122,17 @@ class LoopThread:
         self._thread.join(timeout)
 
     async def _drain(self, timeout: float) -> None:
-        """Give queued messages a moment to leave before the process exits."""
+        """Give queued messages a moment to leave before the process exits, but only while
+        the bus takes them: once publishing has failed for :data:`GIVE_UP` seconds in a
+        row, stop waiting. Why: when the node serving the local bus is killed (kill -9),
+        its ingest processes exit by themselves (they watch their parent), and every
+        publish fails until the timeout; waiting it out kept an orphaned process, its
+        cameras and its files alive ~5 s longer for messages no bus would ever take, and
+        on a cluster worker that is time in which the camera's new holder may already run
+        it. A bus that fails briefly (a Redis failover) is still waited for."""
         end = self.loop.time() + timeout
         while self.publisher.pending and self.loop.time() < end:
+            since = self.publisher.failing_since
+            if since is not None and self.loop.time() - since >= GIVE_UP:
+                return
             await asyncio.sleep(0.05)

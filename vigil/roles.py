@@ -4,7 +4,8 @@
 * ``worker`` ingests and analyses the cameras it holds leases for (core/cluster/): every
   tick it renews its leases, reads the camera catalogue the hubs publish, and drives
   :meth:`ingest.node.IngestNode.apply` with exactly the cameras it holds. Sightings, events
-  and camera statuses go to the shared Redis bus. No console, no store.
+  and camera statuses go to the shared Redis bus. No console, no store; its own /metrics
+  on ``--bind`` (vigil/worker_metrics.py).
 * ``hub`` (vigil/hub.py) runs the console, publishes the camera catalogue, and runs the
   alert service (rules, SLA timers, dispatch, retention) while it holds the alerting lease.
 
@@ -26,16 +27,19 @@ from typing import Literal
 
 import redis
 
+from console.registry import CameraRegistry
 from core import topics
 from core.bus import open_bus
 from core.cluster import AgentOptions, CameraAgent, CatalogueEntry, member_id, redis_client
 from core.config import LoadedConfig, load_config
 from core.config.models import Camera, Service
 from core.errors import ConfigError
+from core.messages import CameraStatus
 from ingest.node import IngestNode, camera_cost
 from vigil.demo import prepare_demo
 from vigil.publisher import BusPublisher
 from vigil.run import analysis_spec, check_models, check_text_font, run_node
+from vigil.worker_metrics import DEFAULT_BIND, serve_metrics
 
 log = logging.getLogger(__name__)
 Role = Literal["all", "worker", "hub"]
@@ -74,7 +78,7 @@ async def run_role(role: Role, config_dir: Path, bind: str | None,
     if problems:
         raise ConfigError(problems)
     if role == "worker":
-        return await run_worker(loaded, capacity)
+        return await run_worker(loaded, capacity, bind or DEFAULT_BIND)
     from vigil.hub import run_hub
 
     return await run_hub(config_dir, loaded, bind)
@@ -96,6 +100,8 @@ class WorkerLoop:
     agent: CameraAgent
     ingest: IngestNode
     model_dir: Path
+    cameras: CameraRegistry
+    """The held cameras and their newest statuses, for this worker's /metrics."""
     applied: dict[str, str] = field(default_factory=dict)
     parsed: dict[str, Camera] = field(default_factory=dict)
     models_checked: bool = False
@@ -124,6 +130,7 @@ class WorkerLoop:
             check_models(tuple(cameras), self.model_dir)
             self.models_checked = True
         prepare_demo(cameras)
+        self.cameras.set_cameras(cameras)  # first, so the new cameras' statuses count
         plan = self.ingest.apply(cameras)
         log.info("cluster: now running %d cameras (%s)", len(cameras), plan)
         self.applied = wanted
@@ -135,20 +142,27 @@ class WorkerLoop:
         return self.parsed[key]
 
 
-async def run_worker(loaded: LoadedConfig, capacity: float | None) -> int:
-    """Ingest and analysis for the leased cameras until SIGINT/SIGTERM."""
+async def run_worker(loaded: LoadedConfig, capacity: float | None, bind: str) -> int:
+    """Ingest and analysis for the leased cameras until SIGINT/SIGTERM; /metrics on
+    ``bind``."""
     service = loaded.service
     options = AgentOptions(member_id(), service.cluster.capacity if capacity is None
                            else capacity, service.cluster.lease_ttl, service.cluster.tick)
+    cameras = CameraRegistry()
+    agent = CameraAgent(redis_client(service.bus), service.cluster.name, options, cost_of)
+    metrics = serve_metrics(bind, cameras, lambda: len(agent.held), options.capacity)
     bus = await open_bus(service.bus)
     publisher = BusPublisher(bus, asyncio.get_running_loop())
     publisher.start()
     check_text_font()
-    ingest = IngestNode(lambda status: publisher.submit(topics.CAMERA_STATUS, status),
-                        workers=service.workers or (os.cpu_count() or 1),
+
+    def report(status: CameraStatus) -> None:
+        cameras.apply(status)
+        publisher.submit(topics.CAMERA_STATUS, status)
+
+    ingest = IngestNode(report, workers=service.workers or (os.cpu_count() or 1),
                         consumer=analysis_spec(service))
-    agent = CameraAgent(redis_client(service.bus), service.cluster.name, options, cost_of)
-    loop = WorkerLoop(agent, ingest, Path(service.models.dir))
+    loop = WorkerLoop(agent, ingest, Path(service.models.dir), cameras)
     stop = stop_event()
     log.info("worker %s: capacity %s, lease ttl %.1f s, tick %.1f s", options.member,
              options.capacity or "unlimited", options.lease_ttl, options.tick)
@@ -167,6 +181,7 @@ async def run_worker(loaded: LoadedConfig, capacity: float | None) -> int:
             log.warning("could not release leases (%s): they expire by themselves", exc)
         await publisher.stop()
         await bus.close()
+        metrics.close()
         log.info("vigil stopped cleanly")
     return 0
 
