@@ -87,21 +87,6 @@ def gauge_means(scrapes: Sequence[Scrape], name: str) -> dict[str, float]:
     return {cam: sum(v) / len(v) for cam, v in sums.items()}
 
 
-def busy_rates(scrapes: Sequence[Scrape], name: str,
-               busy: dict[str, list[tuple[float, float]]]) -> dict[str, float]:
-    """Per camera: a counter's rate over only the scrape intervals that lie wholly inside
-    one of the camera's ``busy`` (wire) spans: analysed fps while something is in view."""
-    frames: dict[str, float] = {}
-    spans: dict[str, float] = {}
-    for a, b in itertools.pairwise(scrapes):
-        va, vb = a.by_camera(name), b.by_camera(name)
-        for cam, windows in busy.items():
-            if cam in va and cam in vb and any(s <= a.at and b.at <= e for s, e in windows):
-                frames[cam] = frames.get(cam, 0.0) + vb[cam] - va[cam]
-                spans[cam] = spans.get(cam, 0.0) + b.at - a.at
-    return {cam: frames[cam] / spans[cam] for cam in frames if spans[cam] > 0}
-
-
 @dataclass(frozen=True, slots=True)
 class Seen:
     """A sighting row of the store."""

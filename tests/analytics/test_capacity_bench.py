@@ -19,7 +19,7 @@ from bench.capacity_report import (
     Reference,
     Scrape,
     Seen,
-    busy_rates,
+    WirePass,
     counter_rates,
     lag_growth,
     parse_metrics,
@@ -28,7 +28,7 @@ from bench.capacity_report import (
     tally,
     wire_passes,
 )
-from bench.capacity_summary import RunData, summarise
+from bench.capacity_summary import RunData, _gated_rates, summarise
 from core.messages import Sighting
 from vigil.replay import as_json
 
@@ -57,15 +57,36 @@ def test_a_truncated_scrape_is_an_error_not_zeros() -> None:
         parse_metrics('vigil_ingest_fps{camera="cam00"} 5.0\nvigil_ingest_fps{camera="ca')
 
 
-def test_counter_rates_and_busy_rates() -> None:
+def calls_exposition(frames: float, detect: float) -> str:
+    registry = CollectorRegistry()
+    Counter("vigil_analysis_frames", "frames", ["camera"], registry=registry
+            ).labels("cam00").inc(frames)
+    Counter("vigil_analysis_stage_calls", "calls", ["camera", "stage"], registry=registry
+            ).labels("cam00", "detect").inc(detect)
+    return generate_latest(registry).decode()
+
+
+def test_counter_rates() -> None:
     scrapes = [Scrape(t, parse_metrics(exposition({"cam00": f, "cam01": g}, {})))
                for t, f, g in [(100.0, 0, 0), (101.0, 6, 2), (102.0, 12, 4), (103.0, 14, 10)]]
     rates = counter_rates(scrapes, "vigil_analysis_frames_total")
     assert rates == pytest.approx({"cam00": 14 / 3, "cam01": 10 / 3})
-    # cam00 busy over 100..102.5: only the intervals 100-101 and 101-102 lie inside it
-    busy = busy_rates(scrapes, "vigil_analysis_frames_total",
-                      {"cam00": [(100.0, 102.5)], "cam01": [(102.0, 103.0)]})
-    assert busy == pytest.approx({"cam00": 6.0, "cam01": 6.0})
+
+
+def test_moving_and_idle_rates_come_from_the_frames_the_detector_ran_in() -> None:
+    """60 s window; cars on the wire 3 s in each 6 s, the first and last cut by the window
+    (29 s in view): 150 detector frames over 29 s moving, the other 30 frames over 31 s."""
+    scrapes = [Scrape(0.0, parse_metrics(calls_exposition(1000, 400))),
+               Scrape(60.0, parse_metrics(calls_exposition(1180, 550)))]
+    def car(enter: float, leave: float) -> WirePass:
+        return WirePass("cam00", WATCHED, enter + 0.5, leave - 0.5, enter, leave)
+
+    cars = [car(-1.0, 1.0)] + [car(6.0 * k + 1.0, 6.0 * k + 4.0) for k in range(1, 10)]
+    cars.append(car(59.0, 62.0))  # 1 s of the first and of the last inside the window
+    run = RunData(1, {}, (0.0, 60.0), scrapes, [], [], [], [], {"cam00": cars},
+                  Reference(frozenset(), True))
+    moving, idle = _gated_rates(run, "cam00")
+    assert moving == pytest.approx(150 / 29) and idle == pytest.approx(30 / 31)
 
 
 def test_the_scene_and_its_rotations_keep_every_pass() -> None:
