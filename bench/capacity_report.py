@@ -10,7 +10,6 @@ looked at; if that lag rises over the run, frames are queuing somewhere (backlog
 
 from __future__ import annotations
 
-import itertools
 import math
 import re
 from collections.abc import Iterable, Sequence
