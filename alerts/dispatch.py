@@ -50,8 +50,9 @@ from core.clock import Clock
 from core.config.dispatch import DispatchConfig, DispatchTarget
 from core.counters import DISPATCH
 from core.messages import Alert, AlertTransition, TransitionKind
+from core.ports import DispatcherStore
 from core.retry import Backoff
-from core.store import AlertRecord, DispatchItem, DispatchRequest, NotFoundError, Store
+from core.store import AlertRecord, DispatchItem, DispatchRequest, NotFoundError
 from core.supervise import guarded
 
 log = logging.getLogger(__name__)
@@ -98,7 +99,7 @@ class _Settled:
 class Dispatcher:
     """Queues alerts for the configured targets and delivers them (see the module doc)."""
 
-    def __init__(self, store: Store, config: DispatchConfig, clock: Clock,
+    def __init__(self, store: DispatcherStore, config: DispatchConfig, clock: Clock,
                  http: httpx.AsyncClient) -> None:
         self._store = store
         self._config = config

@@ -32,8 +32,8 @@ from alerts.dispatch_sign import DEFAULT_TOLERANCE, SignatureError, verify
 from core.clock import Clock
 from core.errors import AuthenticationError, FatalError, RequestError
 from core.messages import AlertTransition, TransitionKind
-from core.ports import CallbackReceipt
-from core.store import JsonObject, Store
+from core.ports import CallbackReceipt, CallbackStore
+from core.store import JsonObject
 from core.store.records import NotFoundError
 from core.text import require_unicode
 
@@ -98,15 +98,15 @@ def _note(msg: CallbackBody) -> str:
     return text + (f": {msg.note}" if msg.note else "")
 
 
-def _seen(store: Store, alert_id: str, webhook_id: str) -> bool:
+def _seen(store: CallbackStore, alert_id: str, webhook_id: str) -> bool:
     return any(e.kind == TransitionKind.DISPATCH and e.detail is not None
                and e.detail.get("source") == "callback"
                and e.detail.get("webhook_id") == webhook_id
                for e in store.timeline(alert_id))
 
 
-def handle_callback(store: Store, headers: Mapping[str, str], body: str | bytes, secret: str,
-                    clock: Clock) -> CallbackResult:
+def handle_callback(store: CallbackStore, headers: Mapping[str, str], body: str | bytes,
+                    secret: str, clock: Clock) -> CallbackResult:
     """Verify, parse and record one status callback (synchronous: call it through
     ``asyncio.to_thread``). Raises :class:`CallbackError` with the HTTP status to answer."""
     try:
@@ -138,7 +138,7 @@ class DispatchCallbacks:
     """:class:`core.ports.DispatchPort` for the console: maps refusals onto core errors so
     the API answers 401 (signature), 422 (malformed) or 404 (unknown alert)."""
 
-    def __init__(self, store: Store, secret: str, clock: Clock) -> None:
+    def __init__(self, store: CallbackStore, secret: str, clock: Clock) -> None:
         self._store, self._secret, self._clock = store, secret, clock
 
     def callback(self, headers: Mapping[str, str], body: bytes) -> CallbackReceipt:

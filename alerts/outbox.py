@@ -24,7 +24,8 @@ from core import topics
 from core.bus import Bus
 from core.errors import RetryableError
 from core.messages import Alert
-from core.store import AlertRecord, Store
+from core.ports import OutboxStore
+from core.store import AlertRecord
 from core.supervise import every
 from core.topics import Topic
 
@@ -36,7 +37,7 @@ RESUME_BATCH = 500
 class AlertPublisher:
     """Accept alerts durably and get each onto the bus at least once."""
 
-    def __init__(self, store: Store, bus: Bus, topic: Topic[Alert] = topics.ALERTS) -> None:
+    def __init__(self, store: OutboxStore, bus: Bus, topic: Topic[Alert] = topics.ALERTS) -> None:
         self._store = store
         self._bus = bus
         self._topic = topic

@@ -46,7 +46,8 @@ from core.messages import (
     TransitionKind,
     WireMessage,
 )
-from core.store import AlertQuery, Store
+from core.ports import AlertServiceStore
+from core.store import AlertQuery
 from core.supervise import Factory, RestartPolicy, every, start_supervised
 from core.topics import Topic
 
@@ -65,7 +66,7 @@ class AlertCounters:
 
 
 class AlertService:
-    def __init__(self, store: Store, bus: Bus, engine: RuleEngine, clock: Clock,
+    def __init__(self, store: AlertServiceStore, bus: Bus, engine: RuleEngine, clock: Clock,
                  sla: SlaTracker | None = None) -> None:
         self.store, self.bus, self.engine, self.clock = store, bus, engine, clock
         self.sla = sla or SlaTracker()

@@ -38,7 +38,7 @@ from alerts.watchlist_io import (
 )
 from core.clock import Clock
 from core.errors import RequestError, RetryableError
-from core.store import Store
+from core.ports import WatchlistStore
 from core.store.records import JsonValue, NotFoundError, WatchlistRow
 
 log = logging.getLogger(__name__)
@@ -72,7 +72,7 @@ class WatchlistService:
     signed-in user who deploys or imports it, and entries of ``approval_levels`` (1 and 2,
     the most urgent: they page 110) always wait for a second person's approval."""
 
-    def __init__(self, store: Store, files: WatchlistWatcher | None, clock: Clock,
+    def __init__(self, store: WatchlistStore, files: WatchlistWatcher | None, clock: Clock,
                  approval_levels: frozenset[int] = APPROVAL_LEVELS) -> None:
         self._store, self._files, self._clock = store, files, clock
         self._approval_levels = approval_levels

@@ -19,8 +19,7 @@ from console.settings import ConsoleSettings
 from console.tokens import TokenBook
 from core.bus import Bus
 from core.clock import Clock
-from core.ports import DispatchPort, WatchlistPort
-from core.store import Store
+from core.ports import ConsoleStore, DispatchPort, WatchlistPort
 
 
 @dataclass(slots=True)
@@ -41,7 +40,7 @@ class Context:
     def clock(self) -> Clock:
         return self.deps.clock
 
-    def store(self) -> Store:
+    def store(self) -> ConsoleStore:
         """The store, or 503 when this console runs without one."""
         if self.deps.store is None:
             raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "no store configured")

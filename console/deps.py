@@ -13,15 +13,14 @@ from dataclasses import dataclass, field
 
 from console.settings import ConsoleSettings
 from core.clock import Clock, SystemClock
-from core.ports import DispatchPort, WatchlistPort
-from core.store import Store
+from core.ports import ConsoleStore, DispatchPort, WatchlistPort
 
 
 @dataclass(frozen=True, slots=True)
 class ConsoleDeps:
     """The optional collaborators of the console app (``vigil`` builds them)."""
 
-    store: Store | None = None
+    store: ConsoleStore | None = None
     watchlists: WatchlistPort | None = None
     dispatch: DispatchPort | None = None
     clock: Clock = field(default_factory=SystemClock)

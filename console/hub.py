@@ -44,7 +44,7 @@ from core import topics
 from core.bus import Bus
 from core.clock import Clock
 from core.errors import BusError, RetryableError
-from core.store import Store
+from core.ports import EventFeedStore
 from core.store.events import EventDetail
 from core.topics import Topic
 
@@ -129,7 +129,7 @@ class Subscriber:
 
 
 class Hub:
-    def __init__(self, store: Store, cameras: CameraRegistry, settings: ConsoleSettings,
+    def __init__(self, store: EventFeedStore, cameras: CameraRegistry, settings: ConsoleSettings,
                  clock: Clock) -> None:
         self.store, self.cameras, self.settings, self.clock = store, cameras, settings, clock
         self.last_id = 0

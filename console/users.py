@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from console.deps import ConsoleDeps
 from console.identity import ROLE_NAMES, Principal, Role
 from core.errors import AuthenticationError, RequestError
-from core.store import Store
+from core.ports import ConsoleUsersStore
 from core.store.users import TokenGrant, TokenRow, UserRow
 
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
@@ -109,7 +109,7 @@ def check_new_user(username: str, password: str, role: str) -> list[tuple[str, s
     return problems
 
 
-def create_user(store: Store, user: UserRow, password: str, by: str) -> UserRow:
+def create_user(store: ConsoleUsersStore, user: UserRow, password: str, by: str) -> UserRow:
     """Validate, hash and store a user, audited as ``by``. Raises
     :class:`~core.errors.RequestError` (bad field or username taken)."""
     problems = check_new_user(user.username, password, user.role)
@@ -124,7 +124,8 @@ def create_user(store: Store, user: UserRow, password: str, by: str) -> UserRow:
 
 
 def add_user(
-    store: Store, username: str, password: str, role: str, display_name: str | None = None
+    store: ConsoleUsersStore, username: str, password: str, role: str,
+    display_name: str | None = None,
 ) -> UserRow:
     """Create a console user (``vigil users add``); audited as ``cli``."""
     user = UserRow(username, display_name or username, role, "")
@@ -175,13 +176,13 @@ def open_session(deps: ConsoleDeps, user: UserRow) -> Session:
     return Session(secret, expires, user)
 
 
-def _check_expiry(store: Store, expires_at: float | None) -> None:
+def _check_expiry(store: ConsoleUsersStore, expires_at: float | None) -> None:
     if expires_at is not None and expires_at <= store.clock.now():
         raise RequestError([("expires_at", "is already past; a token must expire later")])
 
 
 def create_api_token(
-    store: Store, name: str, role: str, by: str, expires_at: float | None = None
+    store: ConsoleUsersStore, name: str, role: str, by: str, expires_at: float | None = None
 ) -> tuple[str, TokenRow]:
     """A named integration token with its own role; the secret is returned once only."""
     if role not in set(Role):
@@ -194,7 +195,7 @@ def create_api_token(
 
 
 def create_user_token(
-    store: Store, name: str, username: str, by: str, expires_at: float | None = None
+    store: ConsoleUsersStore, name: str, username: str, by: str, expires_at: float | None = None
 ) -> tuple[str, TokenRow]:
     """A token that acts as ``username`` (the user's own scripts, a workstation's kiosk):
     the audit log and timelines name the user, it has the user's role *at each request*
@@ -221,7 +222,7 @@ class TokenRequest:
     expires_at: float | None = None
 
 
-def issue_token(store: Store, asked: TokenRequest, by: str) -> tuple[str, TokenRow]:
+def issue_token(store: ConsoleUsersStore, asked: TokenRequest, by: str) -> tuple[str, TokenRow]:
     """A user's token or an integration token, never both at once — a user's token with a
     role of its own would act under the user's name with a role the user does not have."""
     if asked.username is not None:
@@ -279,7 +280,7 @@ def _slide(deps: ConsoleDeps, token: TokenRow, now: float) -> float | None:
     return token.expires_at
 
 
-def _store(deps: ConsoleDeps) -> Store:
+def _store(deps: ConsoleDeps) -> ConsoleUsersStore:
     if deps.store is None:
         raise AuthenticationError("no user store configured")
     return deps.store

@@ -40,8 +40,8 @@ from core.bus import Bus, Delivery
 from core.clock import Clock
 from core.errors import CodecError, RetryableError
 from core.messages import WireMessage
+from core.ports import ParkingStore
 from core.retry import Backoff
-from core.store import Store
 from core.store.parked import Poison
 from core.supervise import STATS, pause, record_error, stopped
 from core.topics import Topic
@@ -89,7 +89,7 @@ class Verdict(enum.Enum):
     """Retryable failure: leave it (and the rest of the batch) pending and back off."""
 
 
-def store_parker(store: Store) -> Parker:
+def store_parker(store: ParkingStore) -> Parker:
     """Park poison entries in ``store``'s ``parked_messages`` table."""
 
     async def park(poison: Poison) -> None:

@@ -35,7 +35,7 @@ from pathlib import Path
 from core.clock import Clock
 from core.config.models import Retention
 from core.evidence_files import EvidenceFile, prune_empty, remove, scan
-from core.store import Store
+from core.ports import PurgeStore
 from core.store.retention import BATCH, Hold, Holding
 
 log = logging.getLogger(__name__)
@@ -110,7 +110,7 @@ class Purger:
     """One retention round per :meth:`run` (synchronous: store and file I/O; async code
     calls it through ``asyncio.to_thread``)."""
 
-    def __init__(self, policy: Retention, store: Store, evidence_dir: Path, clock: Clock,
+    def __init__(self, policy: Retention, store: PurgeStore, evidence_dir: Path, clock: Clock,
                  stats: RetentionStats = RETENTION) -> None:
         self.policy, self.store, self.root, self.clock = policy, store, evidence_dir, clock
         self.stats = stats

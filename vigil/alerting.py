@@ -29,7 +29,7 @@ from core.clock import Clock
 from core.config import LoadedConfig
 from core.config.models import Camera
 from core.errors import ConfigError, FatalError
-from core.store import Store
+from core.ports import AlertingStore
 from core.supervise import every, start_supervised
 
 log = logging.getLogger(__name__)
@@ -110,7 +110,7 @@ class LoadedConfigRef:
     config: LoadedConfig
 
 
-async def build_alerting(config_dir: Path, ref: LoadedConfigRef, store: Store, bus: Bus,
+async def build_alerting(config_dir: Path, ref: LoadedConfigRef, store: AlertingStore, bus: Bus,
                          clock: Clock) -> Alerting:
     """Watchlists, rules, the service and the hot-reload task, without starting the
     service's loops: a hub starts those only while it holds the alerting lease
@@ -135,7 +135,7 @@ async def build_alerting(config_dir: Path, ref: LoadedConfigRef, store: Store, b
     return alerting
 
 
-async def start_alerting(config_dir: Path, ref: LoadedConfigRef, store: Store, bus: Bus,
+async def start_alerting(config_dir: Path, ref: LoadedConfigRef, store: AlertingStore, bus: Bus,
                          clock: Clock) -> Alerting:
     alerting = await build_alerting(config_dir, ref, store, bus, clock)
     await alerting.service.start()

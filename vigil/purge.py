@@ -17,8 +17,9 @@ from core.clock import Clock, SystemClock
 from core.config import load_config
 from core.config.models import Service
 from core.errors import ConfigError
+from core.ports import PurgeStore
 from core.retention import GB, Purger, PurgeReport
-from core.store import Store, open_store
+from core.store import open_store
 from core.supervise import every, pause, start_supervised
 
 log = logging.getLogger(__name__)
@@ -36,7 +37,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser],
                        help="print what would be deleted and delete nothing")
 
 
-def purger_for(service: Service, store: Store, clock: Clock) -> Purger:
+def purger_for(service: Service, store: PurgeStore, clock: Clock) -> Purger:
     return Purger(service.retention, store, Path(service.evidence_dir), clock)
 
 
@@ -86,7 +87,7 @@ async def retention_loop(purger: Purger, interval: float) -> None:
     await every(TASK, interval, lambda: purge_round(purger))
 
 
-def start_retention(service: Service, store: Store,
+def start_retention(service: Service, store: PurgeStore,
                     clock: Clock) -> asyncio.Task[None] | None:
     """The supervised retention task of ``vigil run``; ``None`` when turned off."""
     if not service.retention.enabled:

@@ -53,12 +53,13 @@ def build(db: str, url: str) -> AlertService:
     cams = {"gate-3": Camera(id="gate-3", name="Gate", group="g", url="rtsp://h/s")}
     engine = RuleEngine(parse_rules(RULES, "r.yaml", cams), cams,
                         watchlist_lookup(lambda: watchlist), clock)
-    service = AlertService(open_store(f"sqlite:///{db}", clock), MemoryBus(), engine, clock)
+    store = open_store(f"sqlite:///{db}", clock)
+    service = AlertService(store, MemoryBus(), engine, clock)
     config = DispatchConfig.model_validate({
         "evidence": {"public_base_url": "http://vigil.local"}, "poll_interval": 0.1,
         "targets": [{"name": "110", "url": url, "secret": SECRET, "timeout": 2,
                      "backoff_base": 0.1, "backoff_cap": 0.5}]})
-    service.dispatcher = Dispatcher(service.store, config, clock, httpx.AsyncClient())
+    service.dispatcher = Dispatcher(store, config, clock, httpx.AsyncClient())
     return service
 
 
