@@ -95,9 +95,15 @@ class _Shard:
     cameras: tuple[Camera, ...] = field(default_factory=tuple)
 
     def drain(self, limit: int = 500) -> list[CameraStatus]:
-        """What this shard has reported, without blocking (nothing once it has died)."""
+        """What this shard has reported, without blocking.
+
+        A shard that exited cleanly flushed its queue before exiting, so what it put last
+        (each camera's STOPPED) is still read; one that died may have left half a message
+        in the pipe, which would block the read, so nothing is read from it.
+        """
         out: list[CameraStatus] = []
-        while len(out) < limit and self.process.is_alive():
+        readable = self.process.is_alive() or self.process.exitcode == 0
+        while len(out) < limit and readable:
             try:
                 out.append(self.statuses.get_nowait())
             except queue.Empty:
@@ -247,13 +253,15 @@ class IngestNode:
         while True:
             with self._lock:
                 shards = list(self._shards)
+            # decided before the drain, so the last drain comes after every shard exited
+            ended = self._stopping.is_set() and not any(s.process.is_alive() for s in shards)
             delivered = 0
             for shard in shards:
                 for status in shard.drain():
                     self._deliver(status)
                     delivered += 1
             if not delivered:
-                if self._stopping.is_set() and not any(s.process.is_alive() for s in shards):
+                if ended:
                     return
                 time.sleep(PUMP_IDLE)
             if not self._stopping.is_set() and time.monotonic() >= check_at:
