@@ -68,12 +68,18 @@ models: $(STAMP)
 # The console's map library (Leaflet, BSD-2-Clause), exactly as package-lock.json pins it,
 # copied where the console serves it (git-ignored, like node_modules/). Without it the console
 # shows its grid map and says why in the log (docs/console-ui.md, "Map").
+# `npm ci` also installs the devDependencies: TypeScript, for `make lint` (tsc only checks the
+# console's JavaScript; nothing it installs is served).
 LEAFLET_DIR := console/static/vendor/leaflet
 LEAFLET := $(LEAFLET_DIR)/leaflet-src.esm.js
+NODE_STAMP := node_modules/.installed
 
-$(LEAFLET): package.json package-lock.json
+$(NODE_STAMP): package.json package-lock.json
 	@command -v npm >/dev/null || { echo "npm not found: install Node.js 20 (apt-get install -y nodejs npm)"; exit 1; }
 	npm ci --no-audit --no-fund --ignore-scripts
+	touch $(NODE_STAMP)
+
+$(LEAFLET): $(NODE_STAMP)
 	rm -rf $(LEAFLET_DIR) && mkdir -p $(LEAFLET_DIR)
 	cp -R node_modules/leaflet/dist/leaflet-src.esm.js node_modules/leaflet/dist/leaflet.css \
 		node_modules/leaflet/dist/images node_modules/leaflet/LICENSE $(LEAFLET_DIR)/
@@ -84,8 +90,11 @@ assets: $(LEAFLET)
 run: $(STAMP) run-apt models assets
 	$(BIN)/vigil run --config $(CONFIG)
 
-lint: $(STAMP)
+# ruff on the Python, then tsc on the console's JavaScript (`// @ts-check` with JSDoc types,
+# tsconfig.json; docs/console-ui.md, "Type checking").
+lint: $(STAMP) $(NODE_STAMP)
 	$(BIN)/ruff check .
+	npx --no-install tsc -p tsconfig.json
 
 typecheck: $(STAMP)
 	$(BIN)/mypy --strict

@@ -1,3 +1,4 @@
+// @ts-check
 // The five operator moves on an alert (签收 / 处置 / 反馈 / 结案 / 排除), shared by the
 // queue, the detail view and the keyboard; bulk sign and dismiss, reassign (改派) and
 // handover (交班) at the end. The state table mirrors core/lifecycle.py so a

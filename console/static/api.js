@@ -1,3 +1,4 @@
+// @ts-check
 // The REST client: the bearer token lives in sessionStorage (one browser tab = one
 // session; closing the tab signs out). Every error becomes an ApiError with the HTTP status
 // and the server's reason in the page's language, so a 409 can say who holds the alert.
@@ -54,7 +55,22 @@ export function errorText(body, fallback) {
   return fallback;
 }
 
+/**
+ * @typedef {object} RequestOptions
+ * @property {unknown} [json] sent as application/json
+ * @property {BodyInit} [body] sent as it is (with `contentType`)
+ * @property {string} [contentType]
+ * @property {AbortSignal} [signal]
+ */
+
+/**
+ * @param {string} method
+ * @param {string} path
+ * @param {RequestOptions} [options]
+ * @returns {Promise<any>} the parsed JSON (or text) body
+ */
 export async function request(method, path, { json, body, contentType, signal } = {}) {
+  /** @type {Record<string, string>} */
   const headers = {};
   const tok = token();
   if (tok) headers.Authorization = `Bearer ${tok}`;
@@ -89,14 +105,20 @@ export async function request(method, path, { json, body, contentType, signal } 
   return data;
 }
 
+/** @type {(path: string, opts?: RequestOptions) => Promise<any>} */
 export const get = (path, opts) => request("GET", path, opts);
+/** @type {(path: string, json?: unknown) => Promise<any>} */
 export const post = (path, json) => request("POST", path, { json: json ?? {} });
 
 /**
  * Fetch an image (or clip) that needs the bearer token and return an object URL for an
  * <img>/<video> src. The caller revokes it (URL.revokeObjectURL) when replacing it.
+ * @param {string} path
+ * @param {AbortSignal} [signal]
+ * @returns {Promise<string>}
  */
 export async function blobUrl(path, signal) {
+  /** @type {Record<string, string>} */
   const headers = {};
   const tok = token();
   if (tok) headers.Authorization = `Bearer ${tok}`;

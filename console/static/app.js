@@ -1,3 +1,4 @@
+// @ts-check
 // The console shell: login, the top bar, hash routing, the keyboard, and the live feed
 // that keeps the shared state (state.js) current. Each view is a module with
 // mount(root, params, query) → {unmount(), onKey(key) → handled?}.

@@ -1,3 +1,4 @@
+// @ts-check
 // The map of the map and trajectory views. With tiles configured (service.yaml
 // console.map: the centre's PGIS/offline tile server, or a tile folder Vigil serves under
 // /tiles/) it is a street map drawn by Leaflet, which Vigil serves itself from
@@ -62,7 +63,13 @@ function placeLabel(group) {
         t("map.more", { n: group.length - shown.length })) : null));
 }
 
-/** The Leaflet map: tiles, camera markers with labels, a route in time order. */
+/**
+ * The Leaflet map: tiles, camera markers with labels, a route in time order.
+ * @param {any} L the Leaflet module (vendor/leaflet/, loaded with import())
+ * @param {HTMLElement} container
+ * @param {any} s the map settings from the server
+ * @param {import("./geo.js").MapOptions} [options]
+ */
 function leafletMap(L, container, s, { onSelect, label } = {}) {
   const el = h("div", { class: "map-wrap lf-map", role: "group", "aria-label": label || t("map.label") });
   container.append(el);

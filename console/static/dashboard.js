@@ -1,3 +1,4 @@
+// @ts-check
 // Today at a glance: alerts by level and by state, SLA compliance, camera health.
 // Refreshed every 10 s while shown, and soon after any alert event.
 

@@ -1,3 +1,4 @@
+// @ts-check
 // One alert in full: evidence (snapshot with box, plate crop, clip), where it happened,
 // why it fired (watchlist entry and reason), its timeline and its 110 dispatch status.
 // Live events for this alert re-fetch it, so the timeline grows while one watches.

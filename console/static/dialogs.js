@@ -1,3 +1,4 @@
+// @ts-check
 // Modal questions (feedback result, dismiss reason), the help overlay and toasts.
 // Dialogs use the native <dialog> element: it traps focus, closes on Esc and returns focus
 // to where it was. Toasts float over the page, so nothing moves when one appears.
@@ -26,7 +27,7 @@ export function ask(title, fields, read, validate) {
           t("dlg.cancel")),
         h("button", { type: "submit", class: "btn btn-primary", value: "ok" }, t("dlg.ok"))));
     const dlg = h("dialog", { class: "dialog", "aria-labelledby": "dlg-title" }, form);
-    const previous = document.activeElement;
+    const previous = /** @type {HTMLElement | null} */ (document.activeElement);
     let done = false;
     function finish(value) {
       if (done) return;
@@ -54,7 +55,7 @@ export function ask(title, fields, read, validate) {
     document.body.append(dlg);
     openDialog = dlg;
     dlg.showModal();
-    const first = dlg.querySelector("select, textarea, input");
+    const first = /** @type {HTMLElement | null} */ (dlg.querySelector("select, textarea, input"));
     if (first) first.focus();
   });
 }

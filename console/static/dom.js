@@ -1,9 +1,23 @@
+// @ts-check
 // Small DOM and formatting helpers. Data from the server only ever reaches the page as
 // text nodes or attribute values (never innerHTML), so a plate or an address cannot inject.
 
 import { locale, t, tOr } from "./i18n.js";
 
-/** h("div", {class: "x", onclick: fn, "aria-label": "y"}, child, "text", [more]) */
+/**
+ * A child of h()/svg(): a node, text, or a (nested) list of them; null, undefined and
+ * false are skipped.
+ * @typedef {Node | string | number | boolean | null | undefined | any[]} Child
+ */
+
+/**
+ * h("div", {class: "x", onclick: fn, "aria-label": "y"}, child, "text", [more])
+ * @template {keyof HTMLElementTagNameMap} K
+ * @param {K} tag
+ * @param {Record<string, any> | null} [attrs]
+ * @param {...Child} children
+ * @returns {HTMLElementTagNameMap[K]}
+ */
 export function h(tag, attrs, ...children) {
   const el = document.createElement(tag);
   setAttrs(el, attrs);
@@ -13,6 +27,13 @@ export function h(tag, attrs, ...children) {
 
 const SVG_NS = "http://www.w3.org/2000/svg";
 
+/**
+ * @template {keyof SVGElementTagNameMap} K
+ * @param {K} tag
+ * @param {Record<string, any> | null} [attrs]
+ * @param {...Child} children
+ * @returns {SVGElementTagNameMap[K]}
+ */
 export function svg(tag, attrs, ...children) {
   const el = document.createElementNS(SVG_NS, tag);
   setAttrs(el, attrs);
@@ -20,6 +41,10 @@ export function svg(tag, attrs, ...children) {
   return el;
 }
 
+/**
+ * @param {HTMLElement | SVGElement} el
+ * @param {Record<string, any> | null | undefined} attrs
+ */
 function setAttrs(el, attrs) {
   for (const [key, value] of Object.entries(attrs || {})) {
     if (value === undefined || value === null || value === false) continue;
@@ -37,6 +62,10 @@ function setAttrs(el, attrs) {
   }
 }
 
+/**
+ * @param {Element} el
+ * @param {Child[]} children
+ */
 function append(el, children) {
   for (const child of children.flat(Infinity)) {
     if (child === null || child === undefined || child === false) continue;
@@ -44,31 +73,52 @@ function append(el, children) {
   }
 }
 
+/**
+ * @template {Node} T
+ * @param {T} el
+ * @returns {T}
+ */
 export function clear(el) {
   while (el.firstChild) el.removeChild(el.firstChild);
   return el;
 }
 
+/**
+ * @param {Node | null | undefined} el
+ * @param {string} text
+ */
 export function setText(el, text) {
   if (el && el.textContent !== text) el.textContent = text;
 }
 
 const pad = (n) => String(n).padStart(2, "0");
 
-/** HH:MM:SS in the browser's time zone (the monitoring centre's clock). */
+/**
+ * HH:MM:SS in the browser's time zone (the monitoring centre's clock).
+ * @param {number | null | undefined} epoch seconds
+ * @returns {string}
+ */
 export function fmtTime(epoch) {
   if (epoch === null || epoch === undefined) return "—";
   const d = new Date(epoch * 1000);
   return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
 }
 
+/**
+ * @param {number | null | undefined} epoch seconds
+ * @returns {string}
+ */
 export function fmtDateTime(epoch) {
   if (epoch === null || epoch === undefined) return "—";
   const d = new Date(epoch * 1000);
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${fmtTime(epoch)}`;
 }
 
-/** A countdown such as 0:27, 12:04 or 1:02:03 (absolute value; the caller shows the sign). */
+/**
+ * A countdown such as 0:27, 12:04 or 1:02:03 (absolute value; the caller shows the sign).
+ * @param {number} seconds
+ * @returns {string}
+ */
 export function fmtDuration(seconds) {
   const s = Math.max(0, Math.floor(Math.abs(seconds)));
   const hh = Math.floor(s / 3600);
@@ -88,12 +138,20 @@ export function fmtCoord(lon, lat) {
   return `${Number(lon).toFixed(5)}, ${Number(lat).toFixed(5)}`;
 }
 
-/** <input type=datetime-local> value ↔ epoch seconds, in local time. */
+/**
+ * <input type=datetime-local> value ↔ epoch seconds, in local time.
+ * @param {number} epoch seconds
+ * @returns {string}
+ */
 export function toLocalInput(epoch) {
   const d = new Date(epoch * 1000);
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
 }
 
+/**
+ * @param {string} value
+ * @returns {number | null} epoch seconds, or null when empty or not a date
+ */
 export function fromLocalInput(value) {
   if (!value) return null;
   const ms = new Date(value).getTime();
@@ -116,7 +174,10 @@ export function subjectOf(a) {
 
 export const nowSec = () => Date.now() / 1000;
 
-/** Move keyboard focus without scrolling the page around (no layout jump). */
+/**
+ * Move keyboard focus without scrolling the page around (no layout jump).
+ * @param {HTMLElement | SVGElement | null | undefined} el
+ */
 export function focusQuietly(el) {
   if (el) el.focus({ preventScroll: true });
 }

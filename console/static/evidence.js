@@ -1,3 +1,4 @@
+// @ts-check
 // Evidence pictures: the snapshot with the detection box, the plate crop, the clip.
 //
 // Same-origin evidence is fetched with the bearer token and shown through an object URL

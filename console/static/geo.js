@@ -1,3 +1,4 @@
+// @ts-check
 // A small local map in SVG: no tiles, no network (the fallback of basemap.js). Points are projected equirectangularly
 // around the view centre (longitude scaled by cos(latitude), good to a few metres at city
 // scale), a graticule with degree labels gives orientation, and the view fits all points.
@@ -33,6 +34,16 @@ function placeLabel(text, x, y, taken, gap = 13) {
   return pick;
 }
 
+/**
+ * @typedef {object} MapOptions
+ * @property {(id: string) => void} [onSelect] called with a camera's id when it is chosen
+ * @property {string} [label] the map's accessible name
+ */
+
+/**
+ * @param {HTMLElement} container
+ * @param {MapOptions} [options]
+ */
 export function createMap(container, { onSelect, label } = {}) {
   const root = svg("svg", { class: "map-svg", role: "group", "aria-label": label || t("map.label") });
   const grid = svg("g", { class: "graticule" });
@@ -110,6 +121,7 @@ export function createMap(container, { onSelect, label } = {}) {
       return;
     }
     const xy = route.map((p) => project(p.lon, p.lat));
+    /** @type {SVGElement[]} */
     const items = [svg("polyline", { class: "route", points: xy.map((p) => p.join(",")).join(" ") })];
     for (let i = 1; i < xy.length; i += 1) { // a chevron in the middle of each leg: direction
       const [x1, y1] = xy[i - 1];
@@ -125,7 +137,7 @@ export function createMap(container, { onSelect, label } = {}) {
 
   function drawMarks() {
     const showLabels = points.length <= 60;
-    const focused = document.activeElement?.closest?.(".mark")?.dataset.id;
+    const focused = /** @type {SVGElement | null | undefined} */ (document.activeElement?.closest?.(".mark"))?.dataset.id;
     const xy = points.map((p) => project(p.lon, p.lat));
     const taken = xy.map(([x, y]) => [x - 9, y - 9, x + 9, y + 9]); // the dots themselves
     marks.replaceChildren(...points.map((p, i) => {
@@ -141,7 +153,10 @@ export function createMap(container, { onSelect, label } = {}) {
       label ? svg("text", { class: "mark-label", x: label.dx, y: label.dy, "text-anchor": label.anchor }, p.label) : null);
       return g;
     }));
-    if (focused) marks.querySelector(`[data-id="${CSS.escape(focused)}"]`)?.focus({ preventScroll: true });
+    if (focused) {
+      /** @type {SVGElement | null} */ (marks.querySelector(`[data-id="${CSS.escape(focused)}"]`))
+        ?.focus({ preventScroll: true });
+    }
   }
 
   function draw() {
@@ -174,7 +189,7 @@ export function createMap(container, { onSelect, label } = {}) {
   }, { passive: false });
   let drag = null;
   root.addEventListener("pointerdown", (ev) => {
-    if (ev.target.closest(".mark")) return;
+    if (/** @type {Element} */ (ev.target).closest(".mark")) return;
     drag = { x: ev.clientX, y: ev.clientY, lon: view.lon, lat: view.lat };
     root.setPointerCapture(ev.pointerId);
   });

@@ -1,3 +1,4 @@
+// @ts-check
 // Every string the console shows, in one place: zh-CN (default) and English.
 // t("key", {name: value}) fills {name} placeholders; an unknown key shows itself so a
 // missing translation is visible instead of blank.

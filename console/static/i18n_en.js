@@ -1,3 +1,4 @@
+// @ts-check
 // The console's strings in English: views, queue, detail, dialogs.
 // i18n.js merges this with i18n_en_more.js; every key must also be in i18n_zh.js.
 

@@ -1,3 +1,4 @@
+// @ts-check
 // More of the console's strings in English: categories the rule engine raises, timeline
 // wording, server errors (problems.js), the users page. Kept apart only to keep each file
 // readable; i18n.js merges it into one dictionary per language.

@@ -1,3 +1,4 @@
+// @ts-check
 // The live feed: one WebSocket to /ws with replay on reconnect.
 //
 // The server sends envelopes {kind, id, data}. Alert events (alert, transition, escalation,

@@ -1,3 +1,4 @@
+// @ts-check
 // The camera map: every camera with a position, coloured by its state; cameras with an
 // unsigned alert pulse until it is signed for (or dismissed), however long that takes.
 // Selecting a camera shows its details and its recent alerts beside the map. The map is a

@@ -1,3 +1,4 @@
+// @ts-check
 // Server errors in the operator's language. The API speaks English on purpose — its words
 // also go to logs, integrations and `curl` — so the page translates what it can meet:
 // FastAPI/pydantic's validation messages, Vigil's own field problems (watchlists, users,
@@ -8,6 +9,7 @@
 import { t, tOr } from "./i18n.js";
 
 /** [pattern, dictionary key, names of the captured groups]. First match wins. */
+/** @type {Array<[RegExp, string, string[]]>} pattern, message key, names of its groups */
 const MESSAGES = [
   [/^Field required$/, "err.required", []],
   [/^String should have at least (\d+) characters?$/, "err.min_length", ["n"]],

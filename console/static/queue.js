@@ -1,3 +1,4 @@
+// @ts-check
 // The alert queue: level 1 on top, newest first within a level, one fixed-height row per
 // alert (so arriving alerts never make the rows jump in height), a preview of the selected
 // alert beside it, and the keyboard: j/k move, Enter opens, s/d/f/c/x/r act.
@@ -255,20 +256,22 @@ export function mount(root) {
   }
 
   list.addEventListener("click", (ev) => {
-    const row = ev.target.closest(".qrow");
+    const target = /** @type {Element} */ (ev.target);
+    const row = /** @type {HTMLElement | null} */ (target.closest(".qrow"));
     if (!row) return;
-    if (ev.target.closest(".q-pick")) {
+    if (target.closest(".q-pick")) {
       toggleMark(row.dataset.rowId);
       list.focus({ preventScroll: true });
     } else select(row.dataset.rowId, false);
   });
   list.addEventListener("dblclick", (ev) => {
-    const row = ev.target.closest(".qrow");
-    if (row && !ev.target.closest(".q-pick")) open(row.dataset.rowId);
+    const target = /** @type {Element} */ (ev.target);
+    const row = /** @type {HTMLElement | null} */ (target.closest(".qrow"));
+    if (row && !target.closest(".q-pick")) open(row.dataset.rowId);
   });
 
   function tick() {
-    for (const row of list.children) {
+    for (const row of /** @type {HTMLCollectionOf<HTMLElement>} */ (list.children)) {
       const a = getAlert(row.dataset.alertId || row.dataset.leadId);
       if (!a) continue;
       const sla = slaText(a);

@@ -1,3 +1,4 @@
+// @ts-check
 // Rows of the alert queue: one alert, or a folded group of repeats of one (rule, camera,
 // subject) with its count. Pure builders: queue.js owns selection, marks and the keyboard.
 

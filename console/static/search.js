@@ -1,3 +1,4 @@
+// @ts-check
 // Vehicle search (车辆查询): a plate pattern (? one character, * any run), a time range,
 // cameras or camera groups and a colour → every matching sighting, newest first, as a
 // table with thumbnails, paged with the server's cursor, exportable as CSV; each row opens

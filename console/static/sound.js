@@ -1,3 +1,4 @@
+// @ts-check
 // Alert sounds made with WebAudio (no audio files). Level 1 plays three rising tones,
 // level 2 two, levels 3–4 one soft tone. Sounds are coalesced: a burst of alerts (a replay
 // after a reconnect) plays one chime for the most urgent of them, at most one per second.
@@ -52,7 +53,8 @@ export function toggleMuted() {
 
 /** Call from a user gesture: creates or resumes the AudioContext. */
 export function unlock() {
-  const AC = window.AudioContext || window.webkitAudioContext;
+  // Safari before 14.1 has only the prefixed constructor
+  const AC = window.AudioContext || /** @type {any} */ (window).webkitAudioContext;
   if (!AC) return;
   if (!ctx) {
     ctx = new AC();

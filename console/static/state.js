@@ -1,3 +1,4 @@
+// @ts-check
 // What the page knows: alerts by id and cameras by id, fed by the REST API at start and
 // by the live feed afterwards. Views subscribe and re-render the parts that changed.
 // Keyed maps make "shown exactly once" structural: an alert seen twice is one row.

@@ -1,3 +1,4 @@
+// @ts-check
 // An alert's timeline in the operator's language. The store keeps each entry's note as the
 // server wrote it (English machine phrases such as "sign escalation 1/2 (60 s)", a
 // feedback "not_found: …", a 110 status "110 accepted 已接警"), because the note is also

@@ -1,3 +1,4 @@
+// @ts-check
 // API 令牌 on the users page, administrators only: a token for a user (it acts as that user,
 // with their role at each request, and stops while they are disabled) or an integration
 // token with a role of its own; its secret is shown once, in a dialog, and never again

@@ -1,3 +1,4 @@
+// @ts-check
 // Vehicle trajectory (车辆轨迹): a plate and a time range → every sighting in time order,
 // as a numbered list with snapshots and as a path on the map (basemap.js: on a street map
 // each camera's passes are one marker with their times and a snapshot). The query lives in the URL

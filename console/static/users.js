@@ -1,3 +1,4 @@
+// @ts-check
 // 用户管理, administrators only: list console users, add one, change a role, disable or
 // enable, reset a password, and their API tokens (tokens.js) — over the admin users API
 // (docs/console-api.md, "Session and people"). The server decides and audits; this page

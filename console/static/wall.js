@@ -1,3 +1,4 @@
+// @ts-check
 // The camera wall: every camera's latest picture, grouped by camera group, refreshed once a
 // second — but only for tiles on screen and only while the page is visible (an
 // IntersectionObserver tracks which tiles can be seen). A request still in flight is never
@@ -82,7 +83,7 @@ export function mount(root) {
   const tiles = new Map(); // id -> {el, pic, visible, meta, badgeBox}
   const observer = new IntersectionObserver((entries) => {
     for (const e of entries) {
-      const tile = tiles.get(e.target.dataset.cameraId);
+      const tile = tiles.get(/** @type {HTMLElement} */ (e.target).dataset.cameraId);
       if (!tile) continue;
       tile.visible = e.isIntersecting;
       if (tile.visible && !tile.pic.loaded) tile.pic.refresh();

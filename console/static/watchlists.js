@@ -1,3 +1,4 @@
+// @ts-check
 // Watchlists (布控), administrators only: deploy, approve, withdraw with a reason, and CSV
 // import with every bad row listed. A monitor never sees the tab; opening the URL anyway
 // shows "no permission" (and the server answers 403 regardless).
