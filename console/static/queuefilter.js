@@ -155,12 +155,8 @@ export function filterBar(onChange) {
   const select = (id, label, onpick) => h("select", { id, "aria-label": label,
     onchange: (ev) => onpick(ev.target.value) });
   const state = select("qf-state", t("queue.f.state"), (v) => change({ state: v }));
-  // BUG, kept as it is (this change types the code, it does not change what it does):
-  // append() takes nodes or strings, so this array becomes one text node and the list
-  // shows only "any". Spread it (...STATES.map) in a commit of its own, with a test.
   state.append(h("option", { value: "" }, t("queue.f.state.any")),
-    // @ts-expect-error the array is stringified (see above)
-    STATES.map((s) => h("option", { value: s, selected: s === f.state }, stateName(s))));
+    ...STATES.map((s) => h("option", { value: s, selected: s === f.state }, stateName(s))));
   const camera = select("qf-camera", t("queue.f.camera"), (v) => change({ camera: v }));
   const rule = select("qf-rule", t("queue.f.rule"), (v) => change({ rule: v }));
   const category = select("qf-category", t("queue.f.category"), (v) => change({ category: v }));
@@ -195,10 +191,8 @@ export function filterBar(onChange) {
     const cats = known("category", CATEGORIES, filters.category);
     if (category.dataset.sig !== cats.join("\u0001")) {
       category.dataset.sig = cats.join("\u0001");
-      // BUG, kept as it is: the array becomes one text node, as in the state list above.
       category.replaceChildren(h("option", { value: "" }, t("queue.f.category.any")),
-        // @ts-expect-error the array is stringified (see the state list)
-        cats.map((c) => h("option", { value: c, selected: c === filters.category }, categoryName(c))));
+        ...cats.map((c) => h("option", { value: c, selected: c === filters.category }, categoryName(c))));
     }
   }
   refresh();

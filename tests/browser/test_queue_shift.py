@@ -73,6 +73,23 @@ def search_the_folded_repeats(page: Page, asked: list[str]) -> None:
     page.click('.lvl-chip[data-level="3"]')
     expect(page.locator(".qrow")).to_have_count(1)
     assert any("q=" in url and "level=3" in url for url in asked), asked  # asked the server too
+    pick_state_and_category(page)
+
+
+def pick_state_and_category(page: Page) -> None:
+    """The state and category lists offer every choice (they once listed only "any")."""
+    expect(page.locator("#qf-state option")).to_have_count(7)
+    page.select_option("#qf-state", "signed")
+    expect(page.locator(".queue-empty")).to_be_visible()
+    page.select_option("#qf-state", "new")
+    expect(page.locator(".qrow")).to_have_count(1)
+    page.select_option("#qf-state", "")
+    expect(page.locator('#qf-category option[value="wanted"]')).to_have_count(1)
+    page.select_option("#qf-category", "wanted")
+    expect(page.locator(".queue-empty")).to_be_visible()
+    page.select_option("#qf-category", "stolen")
+    expect(page.locator(".qrow")).to_have_count(1)
+    page.select_option("#qf-category", "")
 
 
 
