@@ -15,7 +15,10 @@ Everything here is synchronous; time is always ``frame.captured_at``.
 alone while objects are visible (a car stopped at a barrier keeps its track: nothing moved,
 so its last box is still right, and its plate is still read on schedule), and fed an empty
 frame when nothing is visible, so tracks that left the picture end and their plate passes
-are finalised without waiting for the next periodic detector run.
+are finalised without waiting for the next periodic detector run. A camera's
+``detect_fps`` caps the detector further while something moves (frames in between are
+treated like quiet ones); the plate search below is not capped by it, so a node can spend
+its CPU on plates (README, "Node capacity").
 
 **Plates** are found over the whole frame on every gated frame (at most every
 ``reads.find_interval`` s: every third frame at 25 fps, every frame at 10 fps or less), in
@@ -151,6 +154,7 @@ class CameraPipeline:
         self._plates_visible: list[Track] = []
         self._last_quiet_read: float | None = None
         self._last_find: float | None = None
+        self._last_detect: float | None = None
         self._best: dict[int, _Best] = {}
         self.times = StageTimes()
 
@@ -193,12 +197,22 @@ class CameraPipeline:
         with self.times.measure("motion"):
             return self._gate.check(frame).run
 
+    def _detector_due(self, at: float) -> bool:
+        """Whether the detector may run at ``at`` under the camera's ``detect_fps``."""
+        rate = self.camera.detect_fps
+        last = self._last_detect
+        if rate is not None and last is not None and at - last < 1.0 / rate - 1e-6:
+            return False
+        self._last_detect = at
+        return True
+
     def _track(self, frame: Frame, run: bool) -> list[Track]:
-        """Detector + tracker when the gate runs; otherwise the still-visible tracks."""
+        """Detector + tracker when the gate runs (and ``detect_fps`` allows); otherwise the
+        still-visible tracks, as on a quiet frame."""
         if self._detector is None:
             return []
         at = frame.captured_at
-        if run:
+        if run and self._detector_due(at):
             with self.times.measure("detect"):
                 detections = self._detector.detect(frame)
             with self.times.measure("track"):

@@ -66,7 +66,7 @@ def reference_for(args: argparse.Namespace, cache: Path) -> Reference:
     """The full-rate replay of the loop (phase 0) with the bench's camera settings."""
     base = clip.camera_clips(cache, 1)[0][0]
     config = write_config(Path(tempfile.mkdtemp(prefix="vigil-capacity-ref-")) / "config",
-                          ["rtsp://127.0.0.1:1/cam0"], args.analytics, None)
+                          ["rtsp://127.0.0.1:1/cam0"], args.analytics, None, None)
     out = config.parent / "reference.jsonl"
     lines = reference_replay(base, config, out)
     return reference(lines, clip.passes(), REPLAY_START)
@@ -79,7 +79,7 @@ def run_once(n: int, args: argparse.Namespace, ref: Reference) -> dict[str, Any]
     server = RtspServer([path for path, _off in clips], work / "rtsp.log")
     server.start()
     node = Node(write_config(work / "config", [server.url(k) for k in range(n)],
-                             args.analytics, args.max_fps), work)
+                             args.analytics, args.max_fps, args.detect_fps), work)
     feed = AlertFeed(node.port, node.token)
     samples, harness = Samples(), []
     try:
@@ -105,7 +105,8 @@ def run_once(n: int, args: argparse.Namespace, ref: Reference) -> dict[str, Any]
     passes = {camera_id(k): wire_passes(camera_id(k), clip.shifted(clip.passes(), off),
                                         starts.get(k, []), (start, end))
               for k, (_path, off) in enumerate(clips)}
-    settings = {"max_fps": args.max_fps, "analytics": args.analytics, "work": str(work)}
+    settings = {"max_fps": args.max_fps, "detect_fps": args.detect_fps,
+                "analytics": args.analytics, "work": str(work)}
     data = RunData(n, settings, (start, end), samples.scrapes, samples.tree, harness,
                    feed.alerts, seen, passes, ref)
     summary = summarise(data)
@@ -148,6 +149,7 @@ def sweep(args: argparse.Namespace, ref: Reference) -> list[dict[str, Any]]:
              for k, v in sorted(results.items())]
     print(json.dumps({"bench": "capacity-sweep", "largest_holding": good or None,
                       "minutes_per_step": args.minutes, "max_fps": args.max_fps,
+                      "detect_fps": args.detect_fps,
                       "steps": steps}, ensure_ascii=False), flush=True)
     return list(results.values())
 
@@ -160,6 +162,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="measured minutes per run (default 10)")
     parser.add_argument("--max-fps", type=float, default=6.0,
                         help="ingest.max_fps of every camera (default 6; 0 = none)")
+    parser.add_argument("--detect-fps", type=float, default=0.0,
+                        help="detect_fps of every camera: the object detector at most this "
+                        "often while something moves (default 0 = every analysed frame)")
     parser.add_argument("--analytics", default="plates,vehicles",
                         help="camera analytics, comma-separated (default plates,vehicles)")
     parser.add_argument("--warmup", type=float, default=15.0,
@@ -177,6 +182,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     args.analytics = [a.strip() for a in args.analytics.split(",") if a.strip()]
     args.max_fps = args.max_fps or None
+    args.detect_fps = args.detect_fps or None
     if args.cameras < 1 or args.minutes <= 0:
         parser.error("--cameras must be ≥ 1 and --minutes > 0")
     return args

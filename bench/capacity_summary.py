@@ -91,7 +91,8 @@ def _gated_rates(run: RunData, cam: str) -> tuple[float | None, float | None]:
     """Analysed fps while a car is in view and while the scene is empty.
 
     Counted from the frames the detector ran in (``stage_calls{stage="detect"}``, else
-    ``"plate"`` in checkpoint mode): the motion gate runs it exactly when something moves,
+    ``"plate"`` in checkpoint mode or under ``detect_fps``, when the plate search is what
+    runs on every moving frame): the motion gate runs it exactly when something moves,
     so its calls over the seconds a car was on the wire in the window are the moving rate,
     and the other analysed frames over the other seconds the idle rate. Counters come in
     camera statuses every 2 s, so the window's ends are good to one status (about ±0.2 fps
@@ -106,7 +107,8 @@ def _gated_rates(run: RunData, cam: str) -> tuple[float | None, float | None]:
                   for p in run.passes.get(cam, []))
     rest = (last.at - first.at) - in_view
     frames = counter_delta(first, last, FRAMES, cam)
-    for stage in ("detect", "plate"):
+    capped = run.settings.get("detect_fps") is not None  # the detector skips moving frames
+    for stage in ("plate", "detect") if capped else ("detect", "plate"):
         gated = counter_delta(first, last, CALLS, cam, stage=stage)
         if gated is not None:
             break

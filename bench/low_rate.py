@@ -2,7 +2,8 @@
 survive a low rate".
 
     PYTHONPATH=. .venv/bin/python bench/low_rate.py [--cars 10] [--size 704x576]
-        [--rates 25,12.5,6,5] [--modes vehicle,checkpoint] [--model-dir models]
+        [--rates 25,12.5,6,5] [--modes vehicle,checkpoint] [--detect-fps 0]
+        [--model-dir models]
 
 A 25 fps H.264 clip of ``--cars`` cars with known plates crossing the picture one after
 the other (:func:`vigil.synth.pipeline.traffic`: each in view 1–2 s, alternating lanes
@@ -141,6 +142,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", type=parse_size, default=(704, 576))
     parser.add_argument("--rates", default="25,12.5,6,5")
     parser.add_argument("--modes", default="vehicle,checkpoint")
+    parser.add_argument("--detect-fps", type=float, default=0.0,
+                        help="the cameras' detect_fps (default 0 = detector on every frame)")
     args = parser.parse_args(argv)
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
@@ -153,12 +156,14 @@ def main(argv: list[str] | None = None) -> int:
         video = Path(tmp) / "traffic.mp4"
         truths = make_clip(video, cars, frames, FPS, args.size)
         print(f"low-rate bench: {width}x{height} H.264 {FPS} fps, {len(cars)} cars each in "
-              f"view 1-2 s, {frames} frames; one core, onnxruntime intra-op threads 1")
+              f"view 1-2 s, {frames} frames; one core, onnxruntime intra-op threads 1; "
+              f"detect_fps {args.detect_fps or 'unset'}")
         for mode in args.modes.split(","):
             full: int | None = None
             for rate in rates:
                 detector = MeasuredScript(yolox, FakeDetector(scripted_detections(truths)))
-                camera = Camera(id="bench", name="bench", url="x", analytics=MODES[mode])
+                camera = Camera(id="bench", name="bench", url="x", analytics=MODES[mode],
+                                detect_fps=args.detect_fps or None)
                 pipeline = CameraPipeline(camera, PipelineParts(detector, parts.plates))
                 r = run(pipeline, video, rate, cars)
                 full = r.read if full is None else full

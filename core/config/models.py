@@ -91,6 +91,10 @@ class Camera(Strict):
     lines: list[Line] = Field(default_factory=list)
     schedule: list[ScheduleWindow] = Field(default_factory=list)
     ingest: IngestOptions = IngestOptions()
+    detect_fps: float | None = Field(
+        None, gt=0, description="run the object detector (vehicles, persons) at most this "
+        "many times a second while something moves; plates are still searched and read on "
+        "every analysed frame. Unset: on every analysed frame (README, 'Node capacity')")
 
     @field_validator("id")
     @classmethod

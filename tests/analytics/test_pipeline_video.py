@@ -19,7 +19,7 @@ import pytest
 from analytics import modelpack
 from analytics.detector import FakeDetector
 from analytics.evidence import EvidenceWriter
-from analytics.pipeline import CameraPipeline, Output
+from analytics.pipeline import CameraPipeline, Output, PipelineOptions
 from analytics.pipeline_parts import PipelineParts, load_parts
 from core.config.models import Camera
 from core.errors import ModelError
@@ -144,3 +144,26 @@ def test_a_fast_car_at_5_fps_is_read_as_one_pass(
     assert [(s.plate, s.final) for s in found] == [("京A12345", False), ("京A12345", True)]
     assert len({s.sighting_id for s in found}) == 1
     assert pipeline.times.frames <= 8
+
+
+@pytest.mark.parametrize("phase", range(5))
+def test_detect_fps_caps_the_detector_not_the_plates(
+        parts: PipelineParts, fast_car: tuple[Path, list[list[CarTruth]]], phase: int) -> None:
+    """At 5 fps with ``detect_fps: 2.5`` the detector runs on every other moving frame and
+    the fast car is still read as one pass (the plate search runs on every frame)."""
+    path, truths = fast_car
+    camera = Camera(id="gate", name="gate", url=str(path), analytics=["plates", "vehicles"],
+                    detect_fps=2.5)
+    detector = FakeDetector(scripted_detections(truths))  # counts its calls
+    pipeline = CameraPipeline(camera, PipelineParts(detector, parts.plates),
+                              options=PipelineOptions(motion_gate=False))
+    out: list[Output] = []
+    last = START
+    for frame in decoded(path):
+        if frame.seq % 5 == phase:
+            out += pipeline.process(frame)
+            last = frame.captured_at
+    out += pipeline.flush(last)
+    found = [o for o in out if isinstance(o, Sighting)]
+    assert [(s.plate, s.final) for s in found] == [("京A12345", False), ("京A12345", True)]
+    assert 0 < detector.calls <= (pipeline.times.frames + 1) // 2
