@@ -6,12 +6,14 @@ keys so a typo in a field name is a 422 naming it rather than a silently ignored
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Self
+from typing import TYPE_CHECKING, Annotated, Any, Self
 
 from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field, FiniteFloat, StringConstraints, model_validator
 
 from console.identity import Role
+from console.mirror import Mirror, mirror
+from core.store.records import DispatchItem
 from core.text import require_unicode
 
 Text = Annotated[str, StringConstraints(max_length=2000)]
@@ -39,13 +41,6 @@ class Out(BaseModel):
     """A shape this package builds (console/views.py): exactly these fields."""
 
     model_config = ConfigDict(extra="forbid")
-
-
-class Mirror(BaseModel):
-    """A shape that mirrors a ``core`` message or store record: fields added there pass
-    through (documented here when they are), instead of failing the response."""
-
-    model_config = ConfigDict(extra="allow")
 
 
 class Problem(BaseModel):
@@ -233,19 +228,11 @@ class TimelineOut(Out):
     detail: dict[str, Any] | None
 
 
-class DispatchOut(Mirror):
-    id: int
-    alert_id: str
-    target: str
-    webhook_id: str
-    body: str
-    content_type: str
-    state: str
-    attempts: int
-    next_attempt_at: float
-    last_error: str
-    created_at: float
-    delivered_at: float | None
+if TYPE_CHECKING:
+    class DispatchOut(Mirror):
+        """core.store.records.DispatchItem (console/mirror.py)."""
+else:
+    DispatchOut = mirror(DispatchItem, "DispatchOut")
 
 
 class AlertDetail(Out):

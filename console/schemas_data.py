@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import Field, StringConstraints
 
-from console.schemas import In, Mirror, Out
+from console.mirror import Mirror, mirror
+from console.schemas import In, Out
+from core.messages import Evidence, Sighting
+from core.store.records import WatchlistRow
 
 Cell = Annotated[str, StringConstraints(max_length=2000)]
 
@@ -41,23 +44,13 @@ class CameraOut(Mirror):
     gb28181: dict[str, Any] | None
 
 
-class WatchlistOut(Mirror):
-    entry_id: str
-    plate: str
-    pattern: str
-    category: str
-    level: int
-    reason: str
-    applicant: str
-    unit: str
-    valid_from: float | None
-    valid_until: float | None
-    scope: Any
-    status: str
-    approved_by: str | None
-    withdrawn_reason: str | None
-    source: str
-    updated_at: float
+if TYPE_CHECKING:
+    class WatchlistOut(Mirror):
+        """core.store.records.WatchlistRow without ``entry`` (console/mirror.py)."""
+else:
+    # scope is the entry's JSON (core.store.records.JsonValue: recursive, no pydantic name)
+    WatchlistOut = mirror(WatchlistRow, "WatchlistOut", drop=("entry",),
+                          types={"scope": Any})
 
 
 class WatchlistPage(Out):
@@ -103,28 +96,15 @@ class ImportOut(Out):
     entries: list[WatchlistOut] = Field(description="the first 100 imported entries")
 
 
-class EvidenceOut(Mirror):
-    snapshot: str | None
-    plate_crop: str | None
-    clip_from: float | None
-    clip_to: float | None
-    frame_seq: int | None
-    box: list[float] | None
-    clip: str | None = None
+if TYPE_CHECKING:
+    class EvidenceOut(Mirror):
+        """core.messages.Evidence (console/mirror.py)."""
 
-
-class SightingOut(Mirror):
-    sighting_id: str
-    camera_id: str
-    plate: str
-    plate_raw: str
-    plate_type: str
-    color: str
-    confidence: float
-    first_seen: float
-    last_seen: float
-    evidence: EvidenceOut
-    final: bool
+    class SightingOut(Mirror):
+        """core.messages.Sighting (console/mirror.py)."""
+else:
+    EvidenceOut = mirror(Evidence, "EvidenceOut")
+    SightingOut = mirror(Sighting, "SightingOut", types={"evidence": EvidenceOut})
 
 
 class CameraPlace(Out):
