@@ -53,6 +53,7 @@ from analytics.detector import YoloxDetector, letterbox
 from analytics.geometry import iou_matrix
 from analytics.plates_read import ctc_greedy, load_alphabet, rec_input
 from core.messages import Detection, Frame
+from training.samples import read_image
 from training.split import load_crops, split_crops
 
 Feed = dict[str, np.ndarray]
@@ -76,13 +77,6 @@ def session(path: Path) -> ort.InferenceSession:
     opts.inter_op_num_threads = 1
     opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
     return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
-
-
-def image(path: Path) -> np.ndarray:
-    picture = cv2.imdecode(np.fromfile(path, np.uint8), cv2.IMREAD_COLOR)
-    if picture is None:
-        raise ValueError(f"{path}: not a picture OpenCV can decode")
-    return picture
 
 
 def opset13(source: Path, out: Path) -> Path:
@@ -149,12 +143,12 @@ def recogniser_rows(model_dir: Path, data: Path, work: Path) -> list[dict[str, A
     alphabet = load_alphabet(model_dir / "vigil" / "plate_rec_v1_dict.txt")
     train, held = split_crops(load_crops(data / "plates_train"))
     rng = np.random.default_rng(0)
-    calib = [{"x": rec_input([image(train[i].path)])}
+    calib = [{"x": rec_input([read_image(str(train[i].path))])}
              for i in rng.choice(len(train), 200, replace=False)]
     with (data / "plates" / "labels.csv").open(encoding="utf-8") as handle:
-        dev = [(image(data / "plates" / r["file"]), r["plate"])
+        dev = [(read_image(str(data / "plates" / r["file"])), r["plate"])
                for r in csv.DictReader(handle) if r["kind"] == "crop"]
-    held_out = [(image(c.path), c.plate) for c in held]
+    held_out = [(read_image(str(c.path)), c.plate) for c in held]
     raised = opset13(source, work / "rec13.onnx")
     variants = {
         "float32": source,

@@ -121,6 +121,19 @@ def fast_car(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[list[
     return path, make_clip(path, cars, frames, FPS, (704, 576))
 
 
+def sightings_every_fifth_frame(pipeline: CameraPipeline, path: Path,
+                                phase: int) -> list[Sighting]:
+    """The sightings of ``pipeline`` fed frames ``phase``, ``phase + 5``, ... (5 fps)."""
+    out: list[Output] = []
+    last = START
+    for frame in decoded(path):
+        if frame.seq % 5 == phase:
+            out += pipeline.process(frame)
+            last = frame.captured_at
+    out += pipeline.flush(last)
+    return [o for o in out if isinstance(o, Sighting)]
+
+
 @pytest.mark.parametrize("analytics", [["plates", "vehicles"], ["plates"]])
 @pytest.mark.parametrize("phase", range(5))
 def test_a_fast_car_at_5_fps_is_read_as_one_pass(
@@ -133,14 +146,7 @@ def test_a_fast_car_at_5_fps_is_read_as_one_pass(
     camera = Camera(id="gate", name="gate", url=str(path), analytics=analytics)
     vehicle_parts = PipelineParts(FakeDetector(scripted_detections(truths)), parts.plates)
     pipeline = CameraPipeline(camera, vehicle_parts)
-    out: list[Output] = []
-    last = START
-    for frame in decoded(path):
-        if frame.seq % 5 == phase:
-            out += pipeline.process(frame)
-            last = frame.captured_at
-    out += pipeline.flush(last)
-    found = [o for o in out if isinstance(o, Sighting)]
+    found = sightings_every_fifth_frame(pipeline, path, phase)
     assert [(s.plate, s.final) for s in found] == [("京A12345", False), ("京A12345", True)]
     assert len({s.sighting_id for s in found}) == 1
     assert pipeline.times.frames <= 8
@@ -157,13 +163,6 @@ def test_detect_fps_caps_the_detector_not_the_plates(
     detector = FakeDetector(scripted_detections(truths))  # counts its calls
     pipeline = CameraPipeline(camera, PipelineParts(detector, parts.plates),
                               options=PipelineOptions(motion_gate=False))
-    out: list[Output] = []
-    last = START
-    for frame in decoded(path):
-        if frame.seq % 5 == phase:
-            out += pipeline.process(frame)
-            last = frame.captured_at
-    out += pipeline.flush(last)
-    found = [o for o in out if isinstance(o, Sighting)]
+    found = sightings_every_fifth_frame(pipeline, path, phase)
     assert [(s.plate, s.final) for s in found] == [("京A12345", False), ("京A12345", True)]
     assert 0 < detector.calls <= (pipeline.times.frames + 1) // 2

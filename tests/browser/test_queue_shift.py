@@ -79,17 +79,14 @@ def search_the_folded_repeats(page: Page, asked: list[str]) -> None:
 def pick_state_and_category(page: Page) -> None:
     """The state and category lists offer every choice (they once listed only "any")."""
     expect(page.locator("#qf-state option")).to_have_count(7)
-    page.select_option("#qf-state", "signed")
-    expect(page.locator(".queue-empty")).to_be_visible()
-    page.select_option("#qf-state", "new")
-    expect(page.locator(".qrow")).to_have_count(1)
-    page.select_option("#qf-state", "")
     expect(page.locator('#qf-category option[value="wanted"]')).to_have_count(1)
-    page.select_option("#qf-category", "wanted")
-    expect(page.locator(".queue-empty")).to_be_visible()
-    page.select_option("#qf-category", "stolen")
-    expect(page.locator(".qrow")).to_have_count(1)
-    page.select_option("#qf-category", "")
+    for select, none, one in (("#qf-state", "signed", "new"),
+                              ("#qf-category", "wanted", "stolen")):
+        page.select_option(select, none)
+        expect(page.locator(".queue-empty")).to_be_visible()
+        page.select_option(select, one)
+        expect(page.locator(".qrow")).to_have_count(1)
+        page.select_option(select, "")
 
 
 
