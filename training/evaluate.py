@@ -15,7 +15,7 @@ import numpy as np
 import onnxruntime as ort
 
 from analytics.plates_geometry import UInt8Image
-from analytics.plates_read import ctc_greedy, load_alphabet, rec_input
+from analytics.plates_read import REC_WIDTH, ctc_greedy, load_alphabet, rec_input
 from training.samples import SampleSource, make_sample, read_image
 from training.split import Crop
 from training.synth import format_names
@@ -26,14 +26,15 @@ SYNTH_TEST_SEED = 2_000_000_036
 
 
 def read_texts(model: Path, dictionary: Path, images: Sequence[UInt8Image],
-               batch: int = 64) -> list[str]:
-    """Greedy-decoded text of each image, read by ``model`` with ``dictionary``."""
+               batch: int = 64, width: int = REC_WIDTH) -> list[str]:
+    """Greedy-decoded text of each image, read by ``model`` with ``dictionary`` at input
+    ``width``."""
     session = ort.InferenceSession(str(model), providers=["CPUExecutionProvider"])
     alphabet = load_alphabet(dictionary)
     name = session.get_inputs()[0].name
     texts: list[str] = []
     for start in range(0, len(images), batch):
-        probs = session.run(None, {name: rec_input(images[start:start + batch])})[0]
+        probs = session.run(None, {name: rec_input(images[start:start + batch], width=width)})[0]
         texts.extend(ctc_greedy(p, alphabet).text for p in probs)
     return texts
 
@@ -76,9 +77,13 @@ def synth_metrics(texts: Sequence[str], samples: Sequence[tuple[UInt8Image, str,
 
 
 def evaluate(model: Path, dictionary: Path, holdout: Sequence[Crop],
-             synth: Sequence[tuple[UInt8Image, str, str]]) -> dict[str, Any]:
-    """Both metric blocks for one model file."""
+             synth: Sequence[tuple[UInt8Image, str, str]], width: int = REC_WIDTH
+             ) -> dict[str, Any]:
+    """Both metric blocks for one model file read at input ``width``."""
     real = [read_image(str(c.path)) for c in holdout]
-    return {"heldout_real": real_metrics(read_texts(model, dictionary, real), holdout),
-            "synthetic": synth_metrics(read_texts(model, dictionary, [s[0] for s in synth]),
-                                       synth)}
+    synth_images = [s[0] for s in synth]
+    return {"width": width,
+            "heldout_real": real_metrics(read_texts(model, dictionary, real, width=width),
+                                         holdout),
+            "synthetic": synth_metrics(read_texts(model, dictionary, synth_images,
+                                                  width=width), synth)}

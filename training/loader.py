@@ -14,6 +14,7 @@ import onnxruntime as ort
 import torch
 from torch.utils.data import IterableDataset, get_worker_info
 
+from analytics.plates_read import REC_WIDTH
 from training.samples import SampleSource, make_sample, to_input
 from training.vocab import encode
 
@@ -31,6 +32,7 @@ class BatchStream(IterableDataset[Batch]):
     batch: int
     seed: int
     frozen_cnn: Path | None = None
+    width: int = REC_WIDTH
 
     def __iter__(self) -> Iterator[Batch]:
         cv2.setNumThreads(1)  # one core per worker: workers are the parallelism
@@ -45,7 +47,7 @@ class BatchStream(IterableDataset[Batch]):
                                            providers=["CPUExecutionProvider"])
         while True:
             samples = [make_sample(self.source, rng) for _ in range(self.batch)]
-            inputs = np.stack([to_input(image) for image, _, _ in samples])
+            inputs = np.stack([to_input(image, self.width) for image, _, _ in samples])
             if session is not None:
                 inputs = session.run(None, {session.get_inputs()[0].name: inputs})[0]
             labels = [encode(label, self.vocab) for _, label, _ in samples]

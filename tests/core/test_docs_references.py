@@ -20,8 +20,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
-SKIP_DIRS = {".git", ".venv", ".venv-lock", "var", "artifacts", "models", "node_modules",
-             "__pycache__", ".mypy_cache", ".ruff_cache", ".pytest_cache", "screenshots"}
+SKIP_DIRS = {".git", ".venv", ".venv-lock", ".venv-train", "var", "artifacts", "models",
+             "node_modules", "__pycache__", ".mypy_cache", ".ruff_cache", ".pytest_cache",
+             "screenshots"}
 """Not ours or not text: environments, caches, run-time output, model files, pictures."""
 CODE = {".py", ".js", ".html", ".css", ".sh", ".toml", ".yaml", ".yml", ".in", ".txt"}
 PAGES = [ROOT / "README.md", *sorted(DOCS.glob("*.md")), ROOT / "analytics/models/README.md",

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from core.plates import PROVINCES, classify
+from training.augment import LPRNET_SIZE, box_view, camera
 from training.samples import SampleSource, make_sample, to_input
 from training.synth import RENDER_PX_PER_MM, format_names, synth_plate
 from training.synth_assets import DEFAULT_ASSETS, DEFAULT_FONT, Assets
@@ -65,6 +66,26 @@ def test_samples_have_runtime_input_shape(assets: Assets, name: str) -> None:
     assert tensor.shape == (3, 32, 320) and tensor.dtype == np.float32
     assert float(tensor.min()) >= -1.0
     assert float(tensor.max()) <= 1.0
+    assert to_input(image, 160).shape == (3, 32, 160)
+
+
+def test_box_view_cuts_a_tilted_plate_by_its_upright_box(assets: Assets) -> None:
+    plate = synth_plate(np.random.default_rng(4), assets, "blue")[0]
+    height, width = plate.shape[:2]
+    shapes = [box_view(plate, np.random.default_rng(seed)).shape for seed in range(40)]
+    # a plate turned by up to 12 degrees is taller in its upright box (sin 12 * 440/140 = 0.65)
+    assert max(h / w for h, w, _ in shapes) > 1.25 * height / width
+    assert all(0.85 * width <= w <= 1.3 * width for _, w, _ in shapes)
+
+
+def test_camera_sometimes_squashes_to_the_lprnet_size(assets: Assets) -> None:
+    plate = synth_plate(np.random.default_rng(4), assets, "blue")[0]
+    sizes = [camera(plate, np.random.default_rng(seed)).shape[1::-1] for seed in range(60)]
+    squashed = sum(size == LPRNET_SIZE for size in sizes)
+    assert 3 <= squashed <= 25, squashed
+    never = [camera(plate, np.random.default_rng(s), squash=False).shape[1::-1]
+             for s in range(60)]
+    assert LPRNET_SIZE not in never
 
 
 def test_double_row_plates_come_split_into_one_line(assets: Assets) -> None:
