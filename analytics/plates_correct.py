@@ -126,8 +126,9 @@ def _corrected(ctc: CtcText, alphabet: tuple[str, ...],
 
 SECOND_BELOW = 0.95
 """A read whose weakest known character is below this (or that is no plate) is also read
-by the second-opinion recogniser (:func:`better_read`). On the held-out real crops that is
-3 % of crops, on the dev crops 6 % (bench/plates_provinces.py prints the share)."""
+by the second-opinion recogniser (:func:`better_read`). With v2 that is 2.5 % of the
+held-out real crops and 4.0 % of the dev crops (v1: 3 % and 6 %; bench/plates_provinces.py
+prints the share)."""
 
 
 def unsure(text: str, confs: tuple[float, ...], below: float = SECOND_BELOW) -> bool:

