@@ -49,9 +49,8 @@ sys.path[:] = [str(_ROOT)] + [p for p in sys.path if Path(p or ".").resolve() !=
 from analytics import modelpack  # noqa: E402
 from analytics.detector import Detector, FakeDetector, load_yolox  # noqa: E402
 from analytics.pipeline import CameraPipeline  # noqa: E402
-from analytics.pipeline_parts import PipelineParts, load_parts  # noqa: E402
-from analytics.plates import ReaderOptions  # noqa: E402
-from core.config.models import Camera  # noqa: E402
+from analytics.pipeline_parts import PipelineParts, load_parts, reader_options  # noqa: E402
+from core.config.models import Camera, ModelOptions  # noqa: E402
 from core.messages import Detection, Frame, Sighting  # noqa: E402
 from ingest.decode import RateLimit  # noqa: E402
 from vigil.synth.pipeline import SynthCar, make_clip, scripted_detections, traffic  # noqa: E402
@@ -153,9 +152,8 @@ def main(argv: list[str] | None = None) -> int:
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
     rates = [float(r) for r in args.rates.split(",")]
-    second = None if args.second_opinion == "none" else args.second_opinion
-    parts = load_parts(args.model_dir, need_plates=True, need_detector=False,
-                       reader=ReaderOptions(second_opinion=second))
+    reader = reader_options(ModelOptions(plate_second_opinion=args.second_opinion))
+    parts = load_parts(args.model_dir, need_plates=True, need_detector=False, reader=reader)
     yolox = load_yolox(args.model_dir)
     cars, frames = traffic(args.cars, args.size, FPS)
     width, height = args.size

