@@ -79,7 +79,8 @@ def run_once(n: int, args: argparse.Namespace, ref: Reference) -> dict[str, Any]
     server = RtspServer([path for path, _off in clips], work / "rtsp.log")
     server.start()
     node = Node(write_config(work / "config", [server.url(k) for k in range(n)],
-                             args.analytics, args.max_fps, args.detect_fps), work)
+                             args.analytics, args.max_fps, args.detect_fps,
+                             workers=args.workers), work)
     feed = AlertFeed(node.port, node.token)
     samples, harness = Samples(), []
     try:
@@ -106,7 +107,7 @@ def run_once(n: int, args: argparse.Namespace, ref: Reference) -> dict[str, Any]
                                         starts.get(k, []), (start, end))
               for k, (_path, off) in enumerate(clips)}
     settings = {"max_fps": args.max_fps, "detect_fps": args.detect_fps,
-                "analytics": args.analytics, "work": str(work)}
+                "workers": args.workers, "analytics": args.analytics, "work": str(work)}
     data = RunData(n, settings, (start, end), samples.scrapes, samples.tree, harness,
                    feed.alerts, seen, passes, ref)
     summary = summarise(data)
@@ -165,6 +166,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--detect-fps", type=float, default=0.0,
                         help="detect_fps of every camera: the object detector at most this "
                         "often while something moves (default 0 = every analysed frame)")
+    parser.add_argument("--workers", type=int, default=0,
+                        help="service.yaml workers: ingest worker processes (default 0 = one "
+                        "per core)")
     parser.add_argument("--analytics", default="plates,vehicles",
                         help="camera analytics, comma-separated (default plates,vehicles)")
     parser.add_argument("--warmup", type=float, default=15.0,

@@ -44,14 +44,15 @@ def camera_id(k: int) -> str:
 
 
 def write_config(folder: Path, urls: list[str], analytics: list[str],
-                 max_fps: float | None, detect_fps: float | None = None) -> Path:
+                 max_fps: float | None, detect_fps: float | None = None,
+                 *, workers: int = 0) -> Path:
     """A config folder for ``vigil run`` (and ``vigil replay --camera cam00``): one camera
     per URL, the watchlist rule above and :data:`~bench.capacity_clip.WATCHED` on it."""
     (folder / "cameras").mkdir(parents=True, exist_ok=True)
     (folder / "watchlists").mkdir(exist_ok=True)
     (folder / "service.yaml").write_text(
         f"bus: local://\nstore: sqlite:///var/vigil.db\nmodels:\n  dir: {ROOT / 'models'}\n"
-        "retention:\n  interval: 86400\n", encoding="utf-8")
+        f"retention:\n  interval: 86400\nworkers: {workers}\n", encoding="utf-8")
     fps = "" if max_fps is None else f"\n    ingest: {{max_fps: {max_fps}}}"
     fps += "" if detect_fps is None else f"\n    detect_fps: {detect_fps}"
     cams = "".join(

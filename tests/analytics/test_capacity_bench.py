@@ -7,12 +7,13 @@ so the run itself is left to the bench; these check that its figures are compute
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
 
 from bench.capacity_clip import LOOP_S, WATCHED, passes, shifted
-from bench.capacity_node import TreeSample
+from bench.capacity_node import TreeSample, write_config
 from bench.capacity_probe import parsed_alert
 from bench.capacity_report import (
     Alerted,
@@ -29,8 +30,10 @@ from bench.capacity_report import (
     wire_passes,
 )
 from bench.capacity_summary import RunData, _gated_rates, summarise
+from core.config import load_config
 from core.messages import Sighting
 from vigil.replay import as_json
+from vigil.validate import validate_all
 
 
 def exposition(frames: dict[str, float], backlog: dict[str, float]) -> str:
@@ -182,3 +185,13 @@ def test_a_run_without_analysis_metrics_or_alerts_does_not_hold() -> None:
     assert not s["holds"]
     assert any("moving fps n/a" in f for f in s["failed"])
     assert any("latency p50 n/a" in f for f in s["failed"])
+
+
+def test_bench_config_sets_workers_and_validates(tmp_path: Path) -> None:
+    folder = write_config(tmp_path / "config", ["rtsp://127.0.0.1:1/cam0"], ["plates"], 6.0,
+                          3.0, workers=4)
+    loaded = load_config(folder)
+    assert loaded.service.workers == 4
+    assert [c.detect_fps for c in loaded.cameras] == [3.0]
+    assert validate_all(folder) == []
+
