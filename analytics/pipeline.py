@@ -154,6 +154,8 @@ class CameraPipeline:
         self._plates_visible: list[Track] = []
         self._last_quiet_read: float | None = None
         self._last_find: float | None = None
+        self._last_warm: float | None = None
+        self._warm_until = float("-inf")
         self._last_detect: float | None = None
         self._best: dict[int, _Best] = {}
         self.times = StageTimes()
@@ -247,6 +249,10 @@ class CameraPipeline:
         self._last_find = at
         with self.times.measure("plate"):
             found = reader.find(frame.image)
+            if not found and run and self._warm_look_due(at):
+                found = reader.find(frame.image, warm=True)
+                if found:  # a white or black plate in view: look warm on every frame
+                    self._warm_until = at + self.options.reads.warm_hold
         with self.times.measure("track"):
             tracks = self._plate_tracker.update(plate_detections(found), at)
         self._plates_visible = tracks
@@ -264,6 +270,21 @@ class CameraPipeline:
             if read is not None:
                 out += self._add_read(frame, read, vehicle_of(read.box, vehicles))
         return out
+
+    def _warm_look_due(self, at: float) -> bool:
+        """Whether a moving frame in which the plain search found no plate gets a second
+        search in the warmed picture (white and black plates, analytics.plates.warmed);
+        at most one per ``reads.warm_interval`` s, because it costs a whole search, but on
+        every such frame for ``reads.warm_hold`` s after one found a plate (so its track
+        gets a box each frame while it is in view)."""
+        interval = self.options.reads.warm_interval
+        last = self._last_warm
+        if interval <= 0:
+            return False
+        if at >= self._warm_until and last is not None and at - last < interval - 1e-6:
+            return False
+        self._last_warm = at
+        return True
 
     def _add_read(self, frame: Frame, read: PlateRead, vehicle_box: Box | None) -> list[Output]:
         if self._consensus.stage(read.track_id) is PassStage.CLOSED:

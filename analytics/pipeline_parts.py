@@ -89,8 +89,10 @@ class PlateSource(Protocol):
     """What the pipeline needs from a plate reader (:class:`PlateReader`, or a scripted
     twin in tests): the plates of a picture, then the text of those it wants read."""
 
-    def find(self, image: UInt8Image, roi: Box | None = None) -> list[PlateBox]:
-        """Every plate found in ``image`` (or inside ``roi``), not read."""
+    def find(self, image: UInt8Image, roi: Box | None = None,
+             warm: bool = False) -> list[PlateBox]:
+        """Every plate found in ``image`` (or inside ``roi``), not read; ``warm``: in
+        the picture with its blue channel halved (:func:`analytics.plates.warmed`)."""
         ...
 
     def read_found(self, image: UInt8Image, found: Sequence[PlateBox]) -> list[PlateResult]:

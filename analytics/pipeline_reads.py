@@ -41,6 +41,11 @@ class ReadOptions:
     find_interval: float = 0.1
     """Least time between two whole-frame plate searches: at 25 fps every third frame (a
     720p search costs about 20 ms), at 10 fps or less every frame."""
+    warm_interval: float = 0.5
+    """Least time between two second searches in the warmed picture (white and black
+    plates the plain search misses; only on moving frames where it found none); 0 = never."""
+    warm_hold: float = 1.0
+    """After a warm search found a plate, every such frame is searched warm for this long."""
     confident_interval: float = 0.5
     max_attempts: int = 40
     max_tracks: int = 256

