@@ -10,7 +10,8 @@ Encoded like an IP camera's stream, not like ``vigil.synth.pipeline.write_clip``
 1.5 Mbit/s (decode cost grows with the bits; a clean drawing at CRF quality would be a few
 hundred kbit/s and flatter the decoder), light sensor noise, GOP 2 s, no B-frames, and
 one encoder thread so every picture is a single slice (PyAV's default slice threading gave
-2-slice keyframes that the RTSP path once turned half green, issue 13).
+2-slice keyframes that the RTSP path once turned half green, issue 13; not reproduced since:
+tests/ingest/test_ingest_slices_rtsp.py gets 2-slice pictures through bit-identical).
 
 Each camera gets the loop started at another keyframe (:func:`rotated`, a remux, no
 re-encoding), so N cameras do not all see a car at the same moment.
