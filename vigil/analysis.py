@@ -266,5 +266,10 @@ def make_host(options: dict[str, Any]) -> AnalysisHost:
 
     A module-level function on purpose: worker processes are spawned, so the spec reaches
     them pickled, and pickle sends a function as ``vigil.analysis.make_host``, imported
-    again in each worker (``ingest.consumer.check_picklable`` refuses anything else)."""
+    again in each worker (``ingest.consumer.check_picklable`` refuses anything else).
+
+    OpenCV is held to one thread here, as onnxruntime is (analytics/runtime.py): a worker
+    process already runs a decode and an analysis thread per camera, so OpenCV's own
+    thread pool only adds hand-offs between threads that compete for the same cores."""
+    cv2.setNumThreads(1)
     return AnalysisHost(options)

@@ -14,12 +14,13 @@ import time
 from pathlib import Path
 from typing import Any
 
+import cv2
 import pytest
 
 from core.config.models import Service
 from core.errors import FatalError
 from core.messages import CameraStatus
-from ingest.consumer import ConsumerFactory, ConsumerSpec, check_picklable
+from ingest.consumer import ConsumerFactory, ConsumerSpec, check_picklable, load_consumer
 from ingest.node import IngestNode
 from tests.ingest import consumer_probe
 from tests.ingest.ingest_helpers import camera
@@ -112,6 +113,29 @@ def test_vigil_run_hands_ingest_the_analysis_factory_and_it_reaches_a_spawned_pr
     child.start()
     try:
         assert names.get(timeout=60) == "vigil.analysis.make_host"
+    finally:
+        child.join(10)
+    assert child.exitcode == 0
+
+
+def _opencv_threads(spec: ConsumerSpec, answers: multiprocessing.Queue[int]) -> None:
+    """In a spawned child: OpenCV's thread count once the consumer is built."""
+    consumer = load_consumer(spec)
+    answers.put(cv2.getNumThreads())
+    consumer.close()
+
+
+@pytest.mark.slow  # a fresh interpreter imports the analytics stage
+def test_a_worker_process_runs_opencv_on_one_thread() -> None:
+    from vigil.run import analysis_spec
+
+    spec = analysis_spec(Service())
+    ctx = multiprocessing.get_context("spawn")
+    answers: multiprocessing.Queue[int] = ctx.Queue()
+    child = ctx.Process(target=_opencv_threads, args=(spec, answers))
+    child.start()
+    try:
+        assert answers.get(timeout=60) == 1
     finally:
         child.join(10)
     assert child.exitcode == 0
