@@ -55,8 +55,13 @@ def build(db: str, url: str) -> AlertService:
                         watchlist_lookup(lambda: watchlist), clock)
     store = open_store(f"sqlite:///{db}", clock)
     service = AlertService(store, MemoryBus(), engine, clock)
+    # lease 20 s (default 120): rows the killed process had taken come due again after
+    # their lease, and the test waits 60 s for every accepted alert to reach 110. With the
+    # default a kill that lands while a batch is leased failed the test without losing
+    # anything (seen once in a fresh-clone run, 2026-12-06).
     config = DispatchConfig.model_validate({
         "evidence": {"public_base_url": "http://vigil.local"}, "poll_interval": 0.1,
+        "lease": 20,
         "targets": [{"name": "110", "url": url, "secret": SECRET, "timeout": 2,
                      "backoff_base": 0.1, "backoff_cap": 0.5}]})
     service.dispatcher = Dispatcher(store, config, clock, httpx.AsyncClient())
