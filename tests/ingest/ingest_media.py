@@ -51,12 +51,15 @@ def uniform(bgr: tuple[int, int, int], width: int = SIZE[0], height: int = SIZE[
     return img
 
 
-def encode(path: Path, frames: Iterable[Image], gop: int = FPS) -> Path:
-    """Write frames as H.264 (yuv420p, ultrafast) into an MP4 or raw ``.h264`` file."""
+def encode(path: Path, frames: Iterable[Image], gop: int = FPS, slices: int = 0) -> Path:
+    """Write frames as H.264 (yuv420p, ultrafast) into an MP4 or raw ``.h264`` file;
+    ``slices`` > 0 makes x264 cut every picture into that many slices."""
     fmt = "h264" if path.suffix == ".h264" else None
+    options = {"preset": "ultrafast", "g": str(gop), "bf": "0"}
+    if slices:
+        options["x264-params"] = f"slices={slices}"
     with av.open(str(path), "w", format=fmt) as out:
-        stream = out.add_stream("libx264", rate=FPS,
-                                options={"preset": "ultrafast", "g": str(gop), "bf": "0"})
+        stream = out.add_stream("libx264", rate=FPS, options=options)
         stream.pix_fmt = "yuv420p"
         for i, img in enumerate(frames):
             if i == 0:

@@ -31,20 +31,6 @@ FRAMES = 50
 """Two seconds at 25 fps, GOP 25: two keyframes per loop."""
 
 
-def two_slice_clip(path: Path) -> Path:
-    frames = media.moving(FRAMES / media.FPS)
-    with av.open(str(path), "w") as out:
-        stream = out.add_stream("libx264", rate=media.FPS, options={
-            "preset": "ultrafast", "g": "25", "bf": "0", "x264-params": "slices=2"})
-        stream.pix_fmt = "yuv420p"
-        for i, img in enumerate(frames):
-            if i == 0:
-                stream.width, stream.height = img.shape[1], img.shape[0]
-            out.mux(stream.encode(av.VideoFrame.from_ndarray(img, format="bgr24")))
-        out.mux(stream.encode(None))
-    return path
-
-
 def idr_slices(path: Path) -> int:
     """IDR slice NAL units (type 5) in the file's first packet (length-prefixed NALs)."""
     with av.open(str(path)) as container:
@@ -59,7 +45,8 @@ def idr_slices(path: Path) -> int:
 
 def test_two_slice_pictures_arrive_intact_across_the_loop(rtsp: StartServer,
                                                           tmp_path: Path) -> None:
-    clip = two_slice_clip(tmp_path / "two_slice.mp4")
+    clip = media.encode(tmp_path / "two_slice.mp4", media.moving(FRAMES / media.FPS), gop=25,
+                        slices=2)
     assert idr_slices(clip) == 2  # the premise: keyframes really are 2 slices
     with av.open(str(clip)) as container:
         reference = [f.to_ndarray(format="bgr24").astype(np.int16)
