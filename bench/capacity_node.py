@@ -156,14 +156,20 @@ class TreeSample:
     processes: int
 
 
+def stat_cpu_seconds(stat: Path) -> float | None:
+    """utime + stime in a ``/proc/.../stat`` file (a process's or a thread's); None when
+    it has gone."""
+    try:
+        text = stat.read_text()
+    except OSError:
+        return None
+    fields = text.rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
 def cpu_seconds(pid: int) -> float:
     """utime + stime of ``pid`` (0 for a process that has gone)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return 0.0
-    fields = stat.rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICK
+    return stat_cpu_seconds(Path(f"/proc/{pid}/stat")) or 0.0
 
 
 def pss(pid: int) -> int:

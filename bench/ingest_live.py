@@ -29,24 +29,19 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench import capacity_clip as clip  # noqa: E402
-from bench.capacity_node import RtspServer, camera_id  # noqa: E402
+from bench.capacity_node import RtspServer, camera_id, stat_cpu_seconds  # noqa: E402
 from core.config.models import Camera, IngestOptions  # noqa: E402
 from core.messages import CameraState, CameraStatus  # noqa: E402
 from ingest.worker import CameraWorker  # noqa: E402
 
-TICK = os.sysconf("SC_CLK_TCK")
 
-
-def thread_ticks() -> dict[int, int]:
-    """utime + stime clock ticks of every thread of this process, by native thread id."""
-    out: dict[int, int] = {}
+def thread_cpu() -> dict[int, float]:
+    """utime + stime seconds of every thread of this process, by native thread id."""
+    out: dict[int, float] = {}
     for tid in os.listdir("/proc/self/task"):
-        try:
-            stat = Path(f"/proc/self/task/{tid}/stat").read_text()
-        except OSError:
-            continue
-        fields = stat.rsplit(")", 1)[1].split()
-        out[int(tid)] = int(fields[11]) + int(fields[12])
+        seconds = stat_cpu_seconds(Path(f"/proc/self/task/{tid}/stat"))
+        if seconds is not None:
+            out[int(tid)] = seconds
     return out
 
 
@@ -90,9 +85,9 @@ def measure(n: int, seconds: float, max_fps: float | None, cache: Path) -> dict[
                 raise SystemExit("not every camera streams after 30 s")
             time.sleep(0.2)
         time.sleep(5.0)
-        before, frames0, t0 = thread_ticks(), dict(counts), time.monotonic()
+        before, frames0, t0 = thread_cpu(), dict(counts), time.monotonic()
         time.sleep(seconds)
-        after, frames1, span = thread_ticks(), dict(counts), time.monotonic() - t0
+        after, frames1, span = thread_cpu(), dict(counts), time.monotonic() - t0
         names = {t.native_id: t.name for t in threading.enumerate() if t.native_id}
     finally:
         stop.set()
@@ -100,9 +95,9 @@ def measure(n: int, seconds: float, max_fps: float | None, cache: Path) -> dict[
             w.stop()
         server.stop()
     cores: dict[str, float] = {}
-    for tid, ticks in after.items():
+    for tid, spent in after.items():
         kind = kind_of(names.get(tid, ""))
-        cores[kind] = cores.get(kind, 0.0) + (ticks - before.get(tid, 0)) / TICK / span
+        cores[kind] = cores.get(kind, 0.0) + (spent - before.get(tid, 0.0)) / span
     delivered = sum(frames1.get(k, 0) - frames0.get(k, 0) for k in frames1) / span / n
     return {"bench": "ingest_live", "cameras": n, "seconds": round(span, 1),
             "max_fps": max_fps, "delivered_fps": round(delivered, 2),
