@@ -30,6 +30,8 @@ import onnx
 import onnxruntime as ort
 from onnx import numpy_helper
 
+from analytics.runtime import RuntimeOptions, session_options
+
 MODELS = (("yolox", "yolox/yolox_nano.onnx", 416), ("y5fu", "hyperlpr3/y5fu_320x_sim.onnx", 320))
 BATCHES = (1, 2, 4, 8)
 ROUNDS = 3
@@ -59,10 +61,9 @@ def free_batch(model: onnx.ModelProto) -> int:
 
 
 def session(data: bytes) -> ort.InferenceSession:
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = options.inter_op_num_threads = 1
-    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    return ort.InferenceSession(data, options, providers=["CPUExecutionProvider"])
+    """On the CPU with the server's session options (analytics.runtime)."""
+    return ort.InferenceSession(data, session_options(RuntimeOptions()),
+                                providers=["CPUExecutionProvider"])
 
 
 def per_picture_ms(run: ort.InferenceSession, name: str, batch: np.ndarray,

@@ -52,6 +52,7 @@ from onnxruntime.quantization import (
 from analytics.detector import YoloxDetector, letterbox
 from analytics.geometry import iou_matrix
 from analytics.plates_read import ctc_greedy, load_alphabet, rec_input
+from analytics.runtime import RuntimeOptions, session_options
 from core.messages import Detection, Frame
 from training.samples import read_image
 from training.split import load_crops, split_crops
@@ -71,12 +72,10 @@ class Feeds(CalibrationDataReader):  # type: ignore[misc]
 
 
 def session(path: Path) -> ort.InferenceSession:
-    """One intra-op thread, no spinning: how the server builds its sessions."""
-    opts = ort.SessionOptions()
-    opts.intra_op_num_threads = 1
-    opts.inter_op_num_threads = 1
-    opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+    """On the CPU with the server's session options (analytics.runtime: one intra-op
+    thread, no spinning)."""
+    return ort.InferenceSession(str(path), session_options(RuntimeOptions()),
+                                providers=["CPUExecutionProvider"])
 
 
 def opset13(source: Path, out: Path) -> Path:
