@@ -1,12 +1,15 @@
 """A frame consumer for tests: counts frames per camera and records calls in a file.
 
 It is built inside worker processes from its import path, like the analytics consumer.
+Option ``stop_delay`` (seconds) makes ``camera_stopped`` hang that long, like an analysis
+thread that is slow to finish (tests/ingest/test_ingest_orphan.py).
 """
 
 from __future__ import annotations
 
 import json
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +19,7 @@ from ingest.worker import CameraWorker
 class Probe:
     def __init__(self, options: dict[str, Any]) -> None:
         self.path = Path(str(options["path"]))
+        self.stop_delay = float(options.get("stop_delay", 0.0))
         self.events: list[str] = []
         self.frames: dict[str, int] = {}
         self.stops: dict[str, threading.Event] = {}
@@ -47,6 +51,11 @@ class Probe:
 
     def camera_stopped(self, camera_id: str) -> None:
         self.stops.pop(camera_id).set()
+        if self.stop_delay:
+            with self.lock:
+                self.events.append(f"stopping {camera_id}")
+            self._write()
+            time.sleep(self.stop_delay)
         with self.lock:
             self.events.append(f"stop {camera_id}")
         self._write()
