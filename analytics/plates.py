@@ -27,6 +27,9 @@ Post-processing, in order:
    :data:`~analytics.plates_correct.PROVINCE_MIN`, or missing from a read whose rest is a
    plate, becomes ``?`` (:data:`core.plates.UNKNOWN`): ``?A12345`` is a
    valid read, matched against watchlists as a wildcard, never guessed into 皖.
+6. *Mark by tone* (:func:`analytics.plates_color.mark_by_tone`): a last-slot 警, 挂 or
+   学 on a plainly black plate becomes 领 (港/澳 on 粤Z plates, by the recogniser's own
+   evidence), and a 领/港/澳 on a plainly white plate becomes 警.
 
 Confidence is the *minimum* of the character confidences, not their product: a plate is
 as trustworthy as its least certain character (one wrong character is a wrong plate), and a
@@ -42,7 +45,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from analytics import modelpack
-from analytics.plates_color import ColorClassifier, plate_color
+from analytics.plates_color import (
+    ColorClassifier,
+    keep_mark,
+    mark_by_tone,
+    plate_color,
+    tone_if_marked,
+)
 from analytics.plates_correct import SECOND_BELOW, better_read, postprocess, slot_classes, unsure
 from analytics.plates_detect import Y5FU_MODELS, Corners, PlateBox, PlateDetector, load_detector
 from analytics.plates_geometry import UInt8Image, rectify, split_double_row
@@ -205,11 +214,16 @@ class PlateReader:
         """The plate ``ctc`` spells (corrected, second opinion when unsure), its colour
         from ``crop`` and its type; ``line`` is what the recogniser read."""
         text, confs = postprocess(ctc, self.recognizer.alphabet, self._slots)
+        last = ctc.char_probs[-1] if ctc.text else None
+        tone = tone_if_marked(crop, text)
+        text, confs = mark_by_tone(text, confs, tone, last, self.recognizer.alphabet)
         if self.second is not None and unsure(text, confs, self.options.second_below):
             self.second_reads += 1
             other = postprocess(self.second.read(line), self.second.alphabet,
                                 self._second_slots)
-            text, confs = better_read((text, confs), other)
+            text, confs = better_read((text, confs), keep_mark(text, other, tone))
+            tone = tone or tone_if_marked(crop, text)
+            text, confs = mark_by_tone(text, confs, tone, last, self.recognizer.alphabet)
         color = plate_color(crop, text, self.classifier)
         kind = classify(text) or UNKNOWN_TYPE
         known = confs[1:] if unknown_province(text) else confs  # "?" is surely unknown
