@@ -4,6 +4,7 @@ Run from the repository root::
 
     .venv/bin/python bench/capacity.py [--cameras 10] [--minutes 10] [--max-fps 6]
     .venv/bin/python bench/capacity.py --sweep [--cameras 8] [--max-cameras 32] [--minutes 10]
+    .venv/bin/python bench/capacity.py --cameras 24 --stream-fps 12.5 --kbps 768  # sub-streams
 
 N real RTSP streams (tests/ingest/rtsp_server.py on loopback, one mount per camera) play a
 generated 40 s loop of six cars with known plates (bench/capacity_clip.py), each camera
@@ -64,7 +65,7 @@ inside it still count)."""
 
 def reference_for(args: argparse.Namespace, cache: Path) -> Reference:
     """The full-rate replay of the loop (phase 0) with the bench's camera settings."""
-    base = clip.camera_clips(cache, 1)[0][0]
+    base = clip.camera_clips(cache, 1, args.stream_every, args.kbps * 1000)[0][0]
     config = write_config(Path(tempfile.mkdtemp(prefix="vigil-capacity-ref-")) / "config",
                           ["rtsp://127.0.0.1:1/cam0"], args.analytics, None, None)
     out = config.parent / "reference.jsonl"
@@ -75,7 +76,7 @@ def reference_for(args: argparse.Namespace, cache: Path) -> Reference:
 def run_once(n: int, args: argparse.Namespace, ref: Reference) -> dict[str, Any]:
     """Start the server and the node for ``n`` cameras, measure, stop; the summary."""
     work = Path(tempfile.mkdtemp(prefix="vigil-capacity-"))
-    clips = clip.camera_clips(args.cache, n)
+    clips = clip.camera_clips(args.cache, n, args.stream_every, args.kbps * 1000)
     server = RtspServer([path for path, _off in clips], work / "rtsp.log")
     server.start()
     node = Node(write_config(work / "config", [server.url(k) for k in range(n)],
@@ -106,7 +107,9 @@ def run_once(n: int, args: argparse.Namespace, ref: Reference) -> dict[str, Any]
     passes = {camera_id(k): wire_passes(camera_id(k), clip.shifted(clip.passes(), off),
                                         starts.get(k, []), (start, end))
               for k, (_path, off) in enumerate(clips)}
-    settings = {"max_fps": args.max_fps, "detect_fps": args.detect_fps,
+    settings = {"stream_fps": clip.FPS / args.stream_every, "kbps": args.kbps,
+                "max_fps": args.max_fps,
+                "detect_fps": args.detect_fps,
                 "workers": args.workers, "analytics": args.analytics, "work": str(work)}
     data = RunData(n, settings, (start, end), samples.scrapes, samples.tree, harness,
                    feed.alerts, seen, passes, ref)
@@ -166,6 +169,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--detect-fps", type=float, default=0.0,
                         help="detect_fps of every camera: the object detector at most this "
                         "often while something moves (default 0 = every analysed frame)")
+    parser.add_argument("--stream-fps", type=float, default=float(clip.FPS),
+                        help=f"frames per second the cameras send (default {clip.FPS}; "
+                        f"{clip.FPS}/k for a whole k dividing {clip.GOP}, e.g. 12.5: a "
+                        "sub-stream at a lower rate, same scene)")
+    parser.add_argument("--kbps", type=int, default=clip.BIT_RATE // 1000,
+                        help=f"the cameras' bit rate in kbit/s (default {clip.BIT_RATE // 1000})")
     parser.add_argument("--workers", type=int, default=0,
                         help="service.yaml workers: ingest worker processes (default 0 = one "
                         "per core)")
@@ -187,8 +196,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args.analytics = [a.strip() for a in args.analytics.split(",") if a.strip()]
     args.max_fps = args.max_fps or None
     args.detect_fps = args.detect_fps or None
-    if args.cameras < 1 or args.minutes <= 0:
-        parser.error("--cameras must be ≥ 1 and --minutes > 0")
+    if args.cameras < 1 or args.minutes <= 0 or args.kbps < 64:
+        parser.error("--cameras must be ≥ 1, --minutes > 0 and --kbps ≥ 64")
+    args.stream_every = round(clip.FPS / args.stream_fps) if args.stream_fps > 0 else 0
+    if (args.stream_every < 1 or clip.GOP % args.stream_every
+            or abs(clip.FPS / args.stream_every - args.stream_fps) > 1e-6):
+        parser.error(f"--stream-fps {args.stream_fps}: must be {clip.FPS}/k for a whole k "
+                     f"dividing {clip.GOP} (25, 12.5, 5, ...)")
     return args
 
 

@@ -15,6 +15,10 @@ tests/ingest/test_ingest_slices_rtsp.py gets 2-slice pictures through bit-identi
 
 Each camera gets the loop started at another keyframe (:func:`rotated`, a remux, no
 re-encoding), so N cameras do not all see a car at the same moment.
+
+``every`` > 1 keeps every ``every``-th picture, and ``bit_rate`` sets the stream's bits: the
+same scene as a camera's sub-stream (the GOP stays 2 s), which is how a centre lowers decode
+cost at the camera. Decode cost follows the bits more than the pictures (bench/decode_cost.py).
 """
 
 from __future__ import annotations
@@ -91,48 +95,59 @@ def passes() -> list[Pass]:
     return sorted(out, key=lambda p: p.start)
 
 
-def _images(seed: int = 13) -> Iterator[UInt8Image]:
-    """The loop's frames with sensor noise (six noise fields, cycled)."""
+def _images(seed: int = 13, every: int = 1) -> Iterator[UInt8Image]:
+    """The loop's frames with sensor noise (six noise fields, cycled); every ``every``-th."""
     scene = cars()
     rng = np.random.default_rng(seed)
     width, height = SIZE
     noise = [rng.normal(0, 2.5, (height, width, 1)).astype(np.int16) for _ in range(6)]
-    for index in range(FRAMES):
+    for index in range(0, FRAMES, every):
         image, _truth = render_frame(scene, index, SIZE)
         noisy = image.astype(np.int16) + noise[index % len(noise)]
         yield np.clip(noisy, 0, 255).astype(np.uint8)
 
 
-def encode(path: Path) -> Path:
-    """Write the loop to ``path`` (H.264 in MP4, camera-like settings: see the module)."""
+def _check_every(every: int) -> None:
+    if every < 1 or FRAMES % every or GOP % every:
+        raise ValueError(f"every={every}: must divide {GOP} (the GOP in frames)")
+
+
+def encode(path: Path, every: int = 1, bit_rate: int = BIT_RATE) -> Path:
+    """Write the loop to ``path`` (H.264 in MP4, camera-like settings: see the module) at
+    ``FPS / every`` frames per second and ``bit_rate`` bit/s."""
+    _check_every(every)
+    gop = GOP // every
     tmp = path.with_suffix(".part.mp4")
     with av.open(str(tmp), "w") as out:
-        stream = out.add_stream("libx264", rate=FPS, options={
-            "preset": "veryfast", "g": str(GOP), "keyint_min": str(GOP), "bf": "0",
+        stream = out.add_stream("libx264", rate=Fraction(FPS, every), options={
+            "preset": "veryfast", "g": str(gop), "keyint_min": str(gop), "bf": "0",
             "sc_threshold": "0"})
         stream.width, stream.height, stream.pix_fmt = SIZE[0], SIZE[1], "yuv420p"
-        stream.bit_rate = BIT_RATE
+        stream.bit_rate = bit_rate
         stream.thread_count = 1
-        for image in _images():
+        for image in _images(every=every):
             out.mux(stream.encode(av.VideoFrame.from_ndarray(image, format="bgr24")))
         out.mux(stream.encode(None))
     tmp.replace(path)
     return path
 
 
-def rotated(src: Path, dst: Path, phase: int) -> Path:
-    """``src`` started at keyframe ``phase`` (of :data:`PHASES`), the frames before it moved
-    to the end; packets are copied, timestamps rewritten. Looping the result plays the same
-    endless sequence as looping ``src``, from another point."""
-    cut = phase * GOP
+def rotated(src: Path, dst: Path, phase: int, every: int = 1) -> Path:
+    """``src`` (written by :func:`encode` with the same ``every``) started at keyframe
+    ``phase`` (of :data:`PHASES`), the frames before it moved to the end; packets are copied,
+    timestamps rewritten. Looping the result plays the same endless sequence as looping
+    ``src``, from another point."""
+    _check_every(every)
+    frames, rate = FRAMES // every, Fraction(FPS, every)
+    cut = phase * GOP // every
     tmp = dst.with_suffix(".part.mp4")
     with av.open(str(src)) as inp, av.open(str(tmp), "w") as out:
         ins = inp.streams.video[0]
         ost = out.add_stream_from_template(ins)
         packets = [p for p in inp.demux(ins) if p.size > 0]
-        if len(packets) != FRAMES:
-            raise ValueError(f"{src}: {len(packets)} packets, expected {FRAMES}")
-        step = round(1 / (FPS * float(ins.time_base or Fraction(1, FPS))))
+        if len(packets) != frames:
+            raise ValueError(f"{src}: {len(packets)} packets, expected {frames}")
+        step = round(1 / (rate * (ins.time_base or 1 / rate)))
         for n, packet in enumerate(packets[cut:] + packets[:cut]):
             packet.pts = packet.dts = n * step
             packet.stream = ost
@@ -141,21 +156,25 @@ def rotated(src: Path, dst: Path, phase: int) -> Path:
     return dst
 
 
-def camera_clips(folder: Path, count: int) -> list[tuple[Path, float]]:
+def camera_clips(folder: Path, count: int, every: int = 1,
+                 bit_rate: int = BIT_RATE) -> list[tuple[Path, float]]:
     """A clip per camera (cached in ``folder``) and the loop second it starts at; phases
-    spread evenly over the loop (cameras share a phase once ``count`` > :data:`PHASES`)."""
+    spread evenly over the loop (cameras share a phase once ``count`` > :data:`PHASES`).
+    ``every`` > 1 or another ``bit_rate``: the sub-stream clips (see the module)."""
     folder.mkdir(parents=True, exist_ok=True)
-    base = folder / f"capacity-v{VERSION}.mp4"
+    name = f"capacity-v{VERSION}" + (f"-s{every}" if every > 1 else "")
+    name += f"-b{bit_rate // 1000}k" if bit_rate != BIT_RATE else ""
+    base = folder / f"{name}.mp4"
     if not base.exists():
-        encode(base)
+        encode(base, every, bit_rate)
     out: list[tuple[Path, float]] = []
     for k in range(count):
         phase = round(k * PHASES / count) % PHASES if count else 0
-        clip = folder / f"capacity-v{VERSION}-p{phase:02d}.mp4"
+        clip = folder / f"{name}-p{phase:02d}.mp4"
         if phase == 0:
             clip = base
         elif not clip.exists():
-            rotated(base, clip, phase)
+            rotated(base, clip, phase, every)
         out.append((clip, phase * GOP / FPS))
     return out
 

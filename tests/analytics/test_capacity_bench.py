@@ -9,10 +9,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import av
 import pytest
 from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
 
-from bench.capacity_clip import LOOP_S, WATCHED, passes, shifted
+from bench.capacity import parse_args
+from bench.capacity_clip import GOP, LOOP_S, WATCHED, camera_clips, passes, shifted
 from bench.capacity_node import TreeSample, write_config
 from bench.capacity_probe import parsed_alert
 from bench.capacity_report import (
@@ -195,3 +197,36 @@ def test_bench_config_sets_workers_and_validates(tmp_path: Path) -> None:
     assert [c.detect_fps for c in loaded.cameras] == [3.0]
     assert validate_all(folder) == []
 
+
+
+def test_sub_stream_clips_keep_the_loop_and_the_2_s_gop(tmp_path: Path) -> None:
+    """``--stream-fps 5 --kbps 500``: every 5th picture, 200 of them over the same 40 s, a
+    keyframe every 2 s, about 500 kbit/s, and a rotated copy that starts on a keyframe (the
+    bench's sub-stream runs)."""
+    clips = camera_clips(tmp_path, 2, every=5, bit_rate=500_000)
+    assert [off for _path, off in clips] == [0.0, 20.0]
+    assert clips[0][0].name == "capacity-v1-s5-b500k.mp4"
+    assert 0.7 < clips[0][0].stat().st_size * 8 / LOOP_S / 500_000 < 1.3
+    for path, _off in clips:
+        with av.open(str(path)) as inp:
+            stream = inp.streams.video[0]
+            packets = [p for p in inp.demux(stream) if p.size > 0]
+            assert stream.average_rate == 5
+        assert len(packets) == LOOP_S * 5
+        keys = [n for n, p in enumerate(packets) if p.is_keyframe]
+        assert keys == list(range(0, LOOP_S * 5, GOP // 5))
+        last = packets[-1]
+        assert last.pts is not None and last.time_base is not None
+        assert float(last.pts * last.time_base) == pytest.approx(LOOP_S - 0.2)
+
+
+def test_stream_fps_must_divide_the_gop(capsys: pytest.CaptureFixture[str]) -> None:
+    assert parse_args(["--stream-fps", "12.5"]).stream_every == 2
+    assert parse_args([]).stream_every == 1
+    assert parse_args(["--kbps", "768"]).kbps == 768
+    for bad in ("7", "0", "30"):
+        with pytest.raises(SystemExit):
+            parse_args(["--stream-fps", bad])
+    with pytest.raises(SystemExit):
+        parse_args(["--kbps", "10"])
+    assert "must be 25/k" in capsys.readouterr().err
