@@ -108,8 +108,7 @@ def run_once(n: int, args: argparse.Namespace, ref: Reference) -> dict[str, Any]
                                         starts.get(k, []), (start, end))
               for k, (_path, off) in enumerate(clips)}
     settings = {"stream_fps": clip.FPS / args.stream_every, "kbps": args.kbps,
-                "max_fps": args.max_fps,
-                "detect_fps": args.detect_fps,
+                "max_fps": args.max_fps, "detect_fps": args.detect_fps,
                 "workers": args.workers, "analytics": args.analytics, "work": str(work)}
     data = RunData(n, settings, (start, end), samples.scrapes, samples.tree, harness,
                    feed.alerts, seen, passes, ref)
@@ -198,11 +197,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args.detect_fps = args.detect_fps or None
     if args.cameras < 1 or args.minutes <= 0 or args.kbps < 64:
         parser.error("--cameras must be ≥ 1, --minutes > 0 and --kbps ≥ 64")
-    args.stream_every = round(clip.FPS / args.stream_fps) if args.stream_fps > 0 else 0
-    if (args.stream_every < 1 or clip.GOP % args.stream_every
-            or abs(clip.FPS / args.stream_every - args.stream_fps) > 1e-6):
-        parser.error(f"--stream-fps {args.stream_fps}: must be {clip.FPS}/k for a whole k "
-                     f"dividing {clip.GOP} (25, 12.5, 5, ...)")
+    try:
+        args.stream_every = clip.every_for(args.stream_fps)
+    except ValueError as exc:
+        parser.error(f"--stream-fps {exc}")
     return args
 
 

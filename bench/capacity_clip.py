@@ -108,8 +108,18 @@ def _images(seed: int = 13, every: int = 1) -> Iterator[UInt8Image]:
 
 
 def _check_every(every: int) -> None:
-    if every < 1 or FRAMES % every or GOP % every:
+    if every < 1 or GOP % every:
         raise ValueError(f"every={every}: must divide {GOP} (the GOP in frames)")
+
+
+def every_for(fps: float) -> int:
+    """The ``every`` that plays the loop at ``fps`` frames per second (the benches'
+    ``--stream-fps``); ValueError unless ``fps`` is FPS/k for a whole k dividing the GOP."""
+    every = round(FPS / fps) if fps > 0 else 0
+    if every < 1 or GOP % every or abs(FPS / every - fps) > 1e-6:
+        raise ValueError(f"{fps:g} fps: must be {FPS}/k for a whole k dividing {GOP} "
+                         "(25, 12.5, 5, ...)")
+    return every
 
 
 def encode(path: Path, every: int = 1, bit_rate: int = BIT_RATE) -> Path:

@@ -73,9 +73,10 @@ def main() -> int:
     parser.add_argument("--kbps", type=int, default=clip.BIT_RATE // 1000,
                         help=f"the generated loop's kbit/s (default {clip.BIT_RATE // 1000})")
     args = parser.parse_args()
-    every = round(clip.FPS / args.stream_fps) if args.stream_fps > 0 else 0
-    if every < 1 or clip.GOP % every or abs(clip.FPS / every - args.stream_fps) > 1e-6:
-        parser.error(f"--stream-fps must be {clip.FPS}/k for a whole k dividing {clip.GOP}")
+    try:
+        every = clip.every_for(args.stream_fps)
+    except ValueError as exc:
+        parser.error(f"--stream-fps {exc}")
     with tempfile.TemporaryDirectory() as tmp:
         path = args.clip or clip.encode(Path(tmp) / "loop.mp4", every, args.kbps * 1000)
         with av.open(str(path)) as container:

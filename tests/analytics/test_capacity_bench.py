@@ -198,7 +198,6 @@ def test_bench_config_sets_workers_and_validates(tmp_path: Path) -> None:
     assert validate_all(folder) == []
 
 
-
 def test_sub_stream_clips_keep_the_loop_and_the_2_s_gop(tmp_path: Path) -> None:
     """``--stream-fps 5 --kbps 500``: every 5th picture, 200 of them over the same 40 s, a
     keyframe every 2 s, about 500 kbit/s, and a rotated copy that starts on a keyframe (the
